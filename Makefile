@@ -1,0 +1,34 @@
+# The README's commands. Everything a fresh clone needs is installed from here.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test lint demo dev benchmark clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+demo: $(STAMP)
+	$(BIN)/cx-assets demo
+
+dev: $(STAMP)
+	$(BIN)/cx-assets dev
+
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/export_ingest.py
+
+clean:
+	rm -rf .cx_data .dagster_home

@@ -1,0 +1,38 @@
+"""The DuckDB catalog: exports, files, a hash-chained audit log and views over the lake.
+
+The only package that opens `catalog.duckdb`. Connections are short and wait out DuckDB's
+single-writer lock, so parallel runs of a backfill can all register their partitions.
+"""
+
+from cx_assets.catalog.audit import ChainReport, append_audit, verify_chain
+from cx_assets.catalog.connection import (
+    CatalogLockTimeout,
+    connect,
+    read_connection,
+    write_transaction,
+)
+from cx_assets.catalog.exports import ExportRecord, FileRecord, record_failure, register_export
+from cx_assets.catalog.queries import QueryResult, audit_chain, export_for, files_for, query
+from cx_assets.catalog.views import DatasetView, refresh_views, register_dataset_view
+
+__all__ = [
+    "CatalogLockTimeout",
+    "ChainReport",
+    "DatasetView",
+    "ExportRecord",
+    "FileRecord",
+    "QueryResult",
+    "append_audit",
+    "audit_chain",
+    "connect",
+    "export_for",
+    "files_for",
+    "query",
+    "read_connection",
+    "record_failure",
+    "refresh_views",
+    "register_dataset_view",
+    "register_export",
+    "verify_chain",
+    "write_transaction",
+]

@@ -1,0 +1,73 @@
+"""Emulator administration (no auth): fault switches, request statistics, health."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from cx_assets.emulator.context import EmulatorContext
+from cx_assets.emulator.errors import ApiError
+from cx_assets.emulator.faults import Fault, FaultSpecError
+
+
+def _ctx(request: Request) -> EmulatorContext:
+    return request.app.state.ctx
+
+
+def _faults_body(ctx: EmulatorContext) -> dict[str, object]:
+    return {
+        "faults": [f.to_json() for f in ctx.faults.active()],
+        "fired": ctx.faults.fired(),
+    }
+
+
+async def get_faults(request: Request) -> JSONResponse:
+    return JSONResponse(_faults_body(_ctx(request)))
+
+
+async def add_faults(request: Request) -> JSONResponse:
+    """Add faults; `revoke_tokens` acts at once instead of waiting on a request."""
+    ctx = _ctx(request)
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise ApiError(400, 'the body must be JSON: {"faults": [...]}') from exc
+    items = body.get("faults") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        raise ApiError(400, "faults must be a list of fault objects")
+    try:
+        faults = [Fault.from_json(item) for item in items]
+    except FaultSpecError as exc:
+        raise ApiError(400, str(exc)) from exc
+    for fault in faults:
+        if fault.kind == "revoke_tokens":
+            ctx.tokens.revoke_all()
+            ctx.faults.note_fired("revoke_tokens")
+        else:
+            ctx.faults.add(fault)
+    return JSONResponse(_faults_body(ctx))
+
+
+async def clear_faults(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    ctx.faults.clear()
+    return JSONResponse(_faults_body(ctx))
+
+
+async def get_stats(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    return JSONResponse({**ctx.stats.snapshot(), "faults_fired": ctx.faults.fired()})
+
+
+async def health(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+ROUTES = (
+    Route("/admin/faults", get_faults, methods=["GET"]),
+    Route("/admin/faults", add_faults, methods=["POST"]),
+    Route("/admin/faults", clear_faults, methods=["DELETE"]),
+    Route("/admin/stats", get_stats, methods=["GET"]),
+    Route("/admin/health", health, methods=["GET"]),
+)

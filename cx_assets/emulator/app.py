@@ -1,0 +1,72 @@
+"""The app factory: shared state, middleware, and one line per vendor API in `APIS`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Route
+
+from cx_assets.emulator import admin, exports, files
+from cx_assets.emulator.auth import TOKEN_PATH, TokenStore, token_endpoint
+from cx_assets.emulator.config import EmulatorConfig
+from cx_assets.emulator.context import Api, EmulatorContext
+from cx_assets.emulator.errors import EXCEPTION_HANDLERS
+from cx_assets.emulator.faults import FaultBoard
+from cx_assets.emulator.middleware import BearerGuard, WireMiddleware
+from cx_assets.emulator.presign import Signer, load_or_create_secret
+from cx_assets.emulator.ratelimit import RateLimiter
+from cx_assets.emulator.stats import Stats
+
+#: Every vendor API the emulator serves. A new API: a module exporting an `Api`, added here.
+APIS: tuple[Api, ...] = (exports.API,)
+
+
+def create_context(config: EmulatorConfig, apis: Sequence[Api] = APIS) -> EmulatorContext:
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    scopes = tuple(scope for api in apis for scope in api.scopes)
+    return EmulatorContext(
+        config=config,
+        tokens=TokenStore(config.clients, config.client_scopes, scopes, config.token_ttl_s),
+        limiter=RateLimiter(config.rate_limit_per_minute),
+        faults=FaultBoard(config.faults, seed=config.seed),
+        stats=Stats(),
+        signer=Signer(
+            config.signing_secret or load_or_create_secret(config.state_dir), config.url_expiry_s
+        ),
+    )
+
+
+def create_app(config: EmulatorConfig | None = None, apis: Sequence[Api] = APIS) -> Starlette:
+    """The Genesys-side ASGI app; API services start with the app's lifespan."""
+    config = config or EmulatorConfig.from_env()
+    ctx = create_context(config, apis)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for api in apis:
+            if api.start is not None:
+                ctx.services[api.name] = api.start(ctx)
+        try:
+            yield
+        finally:
+            for service in ctx.services.values():
+                service.close()
+
+    routes: list[BaseRoute] = [
+        Route(TOKEN_PATH, token_endpoint, methods=["POST"]),
+        *admin.ROUTES,
+        *files.ROUTES,
+    ]
+    for api in apis:
+        routes.extend(api.routes)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(WireMiddleware, ctx=ctx), Middleware(BearerGuard, ctx=ctx)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    return app

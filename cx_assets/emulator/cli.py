@@ -1,0 +1,100 @@
+"""`python -m cx_assets.emulator` / `cx-assets emulator`: serve the emulator in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+
+import uvicorn
+
+from cx_assets.emulator.app import create_app
+from cx_assets.emulator.config import EmulatorConfig
+from cx_assets.emulator.faults import Fault, FaultSpecError, parse_fault_spec
+
+log = logging.getLogger("cx_assets.emulator")
+
+# flag -> config field; values not given keep CX_EMULATOR_* or the defaults
+_FLAGS: dict[str, tuple[str, type]] = {
+    "--host": ("host", str),
+    "--port": ("port", int),
+    "--state-dir": ("state_dir", str),
+    "--seed": ("seed", int),
+    "--records-per-day": ("records_per_day", int),
+    "--max-file-bytes": ("max_file_bytes", int),
+    "--malformed-rate": ("malformed_rate", float),
+    "--queue-delay": ("queue_delay_s", float),
+    "--run-delay": ("run_delay_s", float),
+    "--token-ttl": ("token_ttl_s", int),
+    "--rate-limit": ("rate_limit_per_minute", int),
+    "--url-expiry": ("url_expiry_s", int),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cx-assets emulator",
+        description="Serve the Genesys Cloud emulator (OAuth, data exports, presigned files).",
+    )
+    for flag, (name, cast) in _FLAGS.items():
+        parser.add_argument(flag, dest=name, type=cast, default=None)
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="e.g. http_429:rate=0.05 or corrupt_file:count=1 (repeatable)",
+    )
+    parser.add_argument("--log-level", default="warning", help="uvicorn's log level")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
+    config = EmulatorConfig.from_env()
+    given = {name: getattr(args, name) for name, _ in _FLAGS.values()}
+    changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    if args.fault:
+        changes["faults"] = (*config.faults, *(parse_fault_spec(s) for s in args.fault))
+    return dataclasses.replace(config, **changes)
+
+
+def config_to_argv(config: EmulatorConfig) -> list[str]:
+    """The flags that reproduce `config` (clients and signing secret travel by environment)."""
+    argv: list[str] = []
+    for flag, (name, _) in _FLAGS.items():
+        argv += [flag, str(getattr(config, name))]
+    for fault in config.faults:
+        argv += ["--fault", _fault_spec(fault)]
+    return argv
+
+
+def _fault_spec(fault: Fault) -> str:
+    params = ",".join(f"{k}={v}" for k, v in fault.to_json().items() if k != "kind")
+    return f"{fault.kind}:{params}" if params else fault.kind
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = config_from_args(args)
+    except (FaultSpecError, ValueError) as exc:
+        print(f"cx-assets emulator: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    log.setLevel(logging.INFO)  # the start line shows even if the caller configured WARNING
+    log.info(
+        "cx-assets emulator listening on %s (state dir %s, client %s)",
+        config.url,
+        config.state_dir,
+        next(iter(config.clients), "-"),
+    )
+    uvicorn.run(
+        create_app(config),
+        host=config.host,
+        port=config.port,
+        log_level=args.log_level,
+        access_log=False,  # access lines would carry presigned-URL signatures
+        timeout_graceful_shutdown=2,
+    )
+    return 0

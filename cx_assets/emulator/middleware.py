@@ -1,0 +1,139 @@
+"""ASGI middleware: request counting, request-level faults, and the bearer/rate-limit guard.
+
+Pure ASGI rather than BaseHTTPMiddleware, so multi-GB file bodies stream through untouched.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import anyio
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cx_assets.emulator.context import EmulatorContext
+from cx_assets.emulator.errors import error_response
+from cx_assets.emulator.faults import Fault
+
+API_PREFIX = "/api/"
+ADMIN_PREFIX = "/admin"
+
+
+async def _hold(receive: Receive, delay_s: float) -> Receive | None:
+    """Wait `delay_s` (or until the client hangs up: None), then replay the request body."""
+    buffered: list[Message] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        buffered.append(message)
+        more = message.get("more_body", False)
+    with anyio.move_on_after(delay_s):
+        if (await receive())["type"] == "http.disconnect":
+            return None
+
+    async def replay() -> Message:
+        return buffered.pop(0) if buffered else await receive()
+
+    return replay
+
+
+def _retry_after(fault: Fault) -> str:
+    if fault.retry_after == "http-date":
+        return format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+    return str(fault.retry_after if fault.retry_after is not None else 1)
+
+
+class WireMiddleware:
+    """Outermost layer: counts client requests and fires hang/slow/429/5xx faults."""
+
+    def __init__(self, app: ASGIApp, ctx: EmulatorContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def counting_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            faults = self.ctx.faults
+            for kind in ("hang", "slow"):
+                if (fault := faults.take(kind, path)) is not None:
+                    held = await _hold(receive, fault.wait_s())
+                    if held is None:
+                        status = 499  # client went away while held
+                        return
+                    receive = held
+            if (fault := faults.take("http_429", path)) is not None:
+                response = error_response(
+                    429,
+                    "rate limit exceeded (injected fault)",
+                    headers={"Retry-After": _retry_after(fault)},
+                )
+                await response(scope, receive, counting_send)
+                return
+            if (fault := faults.take("http_5xx", path)) is not None:
+                code = fault.status or 503
+                response = error_response(code, f"server error {code} (injected fault)")
+                await response(scope, receive, counting_send)
+                return
+            await self.app(scope, receive, counting_send)
+        finally:
+            self.ctx.stats.record(path, status or 500)
+
+
+class BearerGuard:
+    """On `/api/…`: 401 without a live token, then the per-client budget and its headers."""
+
+    def __init__(self, app: ASGIApp, ctx: EmulatorContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope.get("path", "").startswith(API_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        kind, _, token = header.partition(" ")
+        grant = self.ctx.tokens.lookup(token.strip()) if kind.lower() == "bearer" else None
+        if grant is None:
+            reason = "a bearer token is required" if not token else "the token is invalid"
+            response = error_response(
+                401, f"{reason} (expired, revoked or unknown tokens are refused)"
+            )
+            response.headers["WWW-Authenticate"] = "Bearer"
+            await response(scope, receive, send)
+            return
+        verdict = self.ctx.limiter.hit(grant.client_id)
+        rate_headers = verdict.headers()
+        if not verdict.allowed:
+            rate_headers["Retry-After"] = str(verdict.reset_s)
+            response = error_response(
+                429,
+                f"rate limit of {verdict.budget} requests per 60 s exceeded for client "
+                f"{grant.client_id}; retry in {verdict.reset_s} s",
+                headers=rate_headers,
+            )
+            await response(scope, receive, send)
+            return
+        scope["cx.grant"] = grant
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in rate_headers.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

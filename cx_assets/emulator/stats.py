@@ -1,0 +1,34 @@
+"""Request counters for `GET /admin/stats`: what the client under test actually did."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+
+class Stats:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_path: dict[str, Counter[str]] = {}
+        self._by_status: Counter[str] = Counter()
+        self._events: Counter[str] = Counter()
+
+    def record(self, path: str, status: int) -> None:
+        with self._lock:
+            self._by_path.setdefault(path, Counter())[str(status)] += 1
+            self._by_status[str(status)] += 1
+
+    def count(self, event: str) -> None:
+        with self._lock:
+            self._events[event] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": sum(self._by_status.values()),
+                "by_path": {path: dict(c) for path, c in sorted(self._by_path.items())},
+                "by_status": dict(self._by_status),
+                "exports_created": self._events["exports_created"],
+                "events": dict(self._events),
+            }

@@ -1,0 +1,203 @@
+"""`ApiClient`: the pooled, retried, paced, authenticated HTTP client every vendor client uses.
+
+Sync httpx: one `httpx.Client` is thread-safe, so file downloads share it from a thread pool.
+API calls are retried by the one policy in `retry.py`; presigned file downloads are a single
+attempt without credentials, because the caller retries a whole file (and re-verifies it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from cx_assets.http.auth import ClientCredentialsAuth
+from cx_assets.http.errors import error_from_exception, error_from_response
+from cx_assets.http.pacing import RateLimitPacer
+from cx_assets.http.redact import redact_url
+from cx_assets.http.retry import RetrySettings, call_with_retry
+from cx_assets.http.stats import RequestStats
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+
+
+class ApiClient:
+    """Calls one API base URL; raises `ApiError` (redacted) for anything but a 2xx."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None,
+        retry: RetrySettings | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        stats: RequestStats | None = None,
+        pacer: RateLimitPacer | None = None,
+        user_agent: str = "cx-assets/0.1",
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`pacer=None` gives a default pacer: it never waits unless responses carry
+        rate-limit headers, so it is always safe. `sleep` is injectable for tests."""
+        self.base_url = base_url.rstrip("/")
+        self._origin = _origin(self.base_url)
+        self.auth = auth
+        self.retry = retry or RetrySettings()
+        self.stats = stats or getattr(auth, "stats", None) or RequestStats()
+        if isinstance(auth, ClientCredentialsAuth):
+            auth.stats = self.stats  # token calls show up in the same counters
+        self.pacer = pacer or RateLimitPacer()
+        self._sleep = sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            limits=limits,
+            http2=False,
+            headers={"User-Agent": user_agent, "Accept": "application/json"},
+            event_hooks={"request": [self._count_request]},
+        )
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+        if isinstance(self.auth, ClientCredentialsAuth):
+            self.auth.close()
+
+    # -- API calls -------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """Send with retries; the read 2xx response, or an `ApiError` subclass."""
+        method = method.upper()
+        url = self._resolve(path)
+
+        def send() -> httpx.Response:
+            self._pace()
+            try:
+                response = self._http.request(
+                    method, url, params=params, json=json, headers=headers, auth=self.auth
+                )
+            except httpx.TransportError:
+                self.stats.add("connection_errors")
+                raise
+            self._observe(response)
+            return response
+
+        response = call_with_retry(
+            send,
+            method=method,
+            url=url if url.lower().startswith("http") else self.base_url + url,
+            settings=self.retry,
+            stats=self.stats,
+            secrets=self._secrets,
+            sleep=self._sleep,  # call_with_retry counts its own waits
+        )
+        if response.is_success:
+            return response
+        refreshed = response.status_code == 401 and isinstance(self.auth, ClientCredentialsAuth)
+        note = " (after a token refresh)" if refreshed else ""
+        raise error_from_response(method, response, self._secrets(), note)
+
+    def get_json(self, path: str, **kwargs: Any) -> Any:
+        return _json_or_none(self.request("GET", path, **kwargs))
+
+    def post_json(self, path: str, json: Any, **kwargs: Any) -> Any:
+        return _json_or_none(self.request("POST", path, json=json, **kwargs))
+
+    # -- presigned downloads ---------------------------------------------------------------
+
+    @contextmanager
+    def stream_download(self, url: str) -> Iterator[httpx.Response]:
+        """A streaming GET of an absolute (presigned) URL: no credentials, one attempt.
+
+        Non-2xx raises `ApiError` naming the URL without its signature; transport errors
+        while opening raise `ApiError` with status None; errors while the caller reads the
+        body propagate as httpx errors. The caller retries the whole file.
+        """
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"stream_download needs an absolute URL, got {redact_url(url)!r}")
+        request = self._http.build_request("GET", url)
+        try:
+            response = self._http.send(request, stream=True, auth=None)
+        except httpx.TransportError as exc:
+            self.stats.add("connection_errors")
+            raise error_from_exception("GET", url, exc, self._secrets()) from None
+        try:
+            if not response.is_success:
+                with suppress(httpx.TransportError):
+                    response.read()
+                raise error_from_response("GET", response, self._secrets())
+            try:
+                yield response
+            except httpx.TransportError:
+                self.stats.add("connection_errors")
+                raise
+        finally:
+            response.close()
+            self._count_response(response)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _resolve(self, path: str) -> str:
+        """A path under the base URL. Absolute URLs (e.g. `nextUri`) must stay on the API's
+        origin, so the bearer token is never sent to another host."""
+        if path.lower().startswith(("http://", "https://")):
+            if _origin(path) != self._origin:
+                raise ValueError(
+                    f"refusing to send credentials to {redact_url(path)!r}: not on {self.base_url}"
+                )
+            return path
+        return path if path.startswith("/") else f"/{path}"
+
+    def _secrets(self) -> tuple[str, ...]:
+        secrets = getattr(self.auth, "secrets", None)
+        return tuple(secrets()) if callable(secrets) else ()
+
+    def _pace(self) -> None:
+        delay = self.pacer.delay()
+        if delay > 0:
+            log.info("pacing: %.2f s before the next request to stay under the rate limit", delay)
+            self._wait(delay)
+
+    def _wait(self, seconds: float) -> None:
+        self.stats.add("wait_seconds", seconds)
+        self._sleep(seconds)
+
+    def _observe(self, response: httpx.Response) -> None:
+        self.pacer.observe(response.headers)
+        self._count_response(response)
+
+    def _count_response(self, response: httpx.Response) -> None:
+        self.stats.record_response(response.status_code, response.num_bytes_downloaded)
+
+    def _count_request(self, request: httpx.Request) -> None:
+        self.stats.add("requests")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    return response.json() if response.content else None

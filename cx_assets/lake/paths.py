@@ -1,0 +1,98 @@
+"""Where every file of the data root lives, and the check that keeps outside ids out of paths.
+
+Source, dataset and partition keys arrive from the outside world (API payloads, Dagster partition
+keys, the CLI). They become folder names only after validation, so a key such as `../../etc`
+can never steer a write outside the data root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cx_assets import settings
+
+_DATE_LIKE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.=-]{0,127}")
+TOKEN_RULE = "letters, digits, '_', '.', '=', '-' (first a letter or digit, at most 128, no '..')"
+
+RAW = "raw"
+LAKE = "lake"
+QUARANTINE = "quarantine"
+STAGING = "staging"
+CATALOG_FILE = "catalog.duckdb"
+
+
+def validate_token(value: str, what: str = "identifier") -> str:
+    """Return `value` if it is a safe single path part; ValueError naming it and the rule."""
+    if not isinstance(value, str) or not _TOKEN.fullmatch(value) or ".." in value:
+        raise ValueError(f"{what} {value!r} is not allowed: use {TOKEN_RULE}")
+    return value
+
+
+def validate_partition_key(value: str) -> str:
+    """A partition key is a calendar date `YYYY-MM-DD` or a safe token (see `TOKEN_RULE`)."""
+    if isinstance(value, str) and _DATE_LIKE.fullmatch(value):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"partition key {value!r} is not allowed: it looks like YYYY-MM-DD "
+                "but is not a calendar date"
+            ) from None
+        return value
+    return validate_token(value, "partition key")
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    """The data root's folders: raw/, lake/ (hive `date=` layout), quarantine/, staging/."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> DataLayout:
+        """`CX_DATA_DIR`, default `./.cx_data`, as an absolute path."""
+        return cls(settings.data_dir())
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.root / CATALOG_FILE
+
+    def raw_dir(self, source: str, dataset: str, partition: str) -> Path:
+        """Verified downloads of one partition, exactly as served."""
+        return self._dataset_dir(RAW, source, dataset) / validate_partition_key(partition)
+
+    def lake_dir(self, source: str, dataset: str) -> Path:
+        """The dataset's Parquet root: what a `read_parquet('…/**/*.parquet')` view points at."""
+        return self._dataset_dir(LAKE, source, dataset)
+
+    def lake_partition_dir(self, source: str, dataset: str, day: dt.date | str) -> Path:
+        """`lake/<source>/<dataset>/date=YYYY-MM-DD`, so readers get `date` as a hive column."""
+        if isinstance(day, str):
+            day = dt.date.fromisoformat(validate_partition_key(day))
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            raise ValueError(f"lake partition day must be a date, got {day!r}")
+        return self.lake_dir(source, dataset) / f"date={day.isoformat()}"
+
+    def quarantine_dir(self, source: str, dataset: str, partition: str) -> Path:
+        """Rows rejected while normalising one partition, each with file, line and reason."""
+        return self._dataset_dir(QUARANTINE, source, dataset) / validate_partition_key(partition)
+
+    def staging_dir(self) -> Path:
+        """A fresh, empty, unique folder for work in progress.
+
+        It sits under the data root, on the same filesystem as raw/ and lake/, so publishing it
+        is a rename (atomic) rather than a copy.
+        """
+        base = self.root / STAGING
+        base.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(dir=base, prefix="run-"))
+
+    def _dataset_dir(self, area: str, source: str, dataset: str) -> Path:
+        return (
+            self.root / area / validate_token(source, "source") / validate_token(dataset, "dataset")
+        )
