@@ -81,3 +81,16 @@ def replace_dir(staged: Path, final: Path) -> None:
     fsync_dir(final.parent)
     if aside is not None:
         shutil.rmtree(aside, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def discard_on_exit(folder: Path) -> Iterator[Path]:
+    """Yield a staging folder and remove whatever is left of it afterwards, success or not.
+
+    Whatever the block published has been renamed away already; what remains is scratch or a
+    half-finished attempt, which must never linger where it could be mistaken for data.
+    """
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -26,7 +26,9 @@ def canonical_type(name: str) -> str:
 def parquet_columns(path: Path) -> list[tuple[str, str]]:
     """(column, canonical DuckDB type) in file order, read with an in-memory DuckDB."""
     with duckdb.connect() as con:
-        rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        # hive_partitioning off: the `date=` folder must not pass for a column of the file.
+        sql = "DESCRIBE SELECT * FROM read_parquet(?, hive_partitioning = false)"
+        rows = con.execute(sql, [str(path)]).fetchall()
     return [(str(r[0]), canonical_type(str(r[1]))) for r in rows]
 
 

@@ -5,6 +5,8 @@ Two assets so the checksum check can block: nothing reaches the lake (and so the
 """
 
 import datetime as dt
+from pathlib import Path
+from typing import NoReturn
 
 import dagster as dg
 
@@ -18,7 +20,7 @@ from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.genesys.exports import ExportError, export_day
 from cx_assets.genesys.verified_export import FILES_DIR, VerifiedExport
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.atomic import replace_dir
+from cx_assets.lake.atomic import discard_on_exit, replace_dir
 from cx_assets.lake.conversations import CONVERSATION_COLUMNS, RawFile, normalise_conversations
 
 register_dataset_view(
@@ -58,33 +60,19 @@ def genesys_conversation_export(
     layout = catalog.layout
     api_url = genesys.base_urls()[0]
     context.log.info(f"Exporting {day} from {genesys.describe_target()}")
-    staging = layout.staging_dir()
-    try:
-        with genesys.export_client() as client:
-            result = export_day(client, day, staging / FILES_DIR)
-            stats = client.api.stats.as_dict()
-    except (ApiError, ExportError) as exc:
-        record_failure(
-            layout.catalog_path,
-            source=SOURCE,
-            dataset=DATASET,
-            partition_key=context.partition_key,
-            export_id=None,
-            reason=str(exc),
-            actor=context.run.run_id,
-        )
-        retriable = (
-            not isinstance(exc, ApiError) or exc.status in (None, 408, 429) or exc.status >= 500
-        )
-        raise dg.Failure(
-            description=f"Genesys export for {day} failed: {exc}", allow_retries=retriable
-        ) from None
-    record = VerifiedExport.from_day_export(
-        result, api_base_url=api_url, is_emulator=genesys.is_emulator, request_stats=stats
-    )
-    record.save(staging)
     raw_dir = layout.raw_dir(SOURCE, DATASET, context.partition_key)
-    replace_dir(staging, raw_dir)
+    with discard_on_exit(layout.staging_dir()) as staging:
+        try:
+            with genesys.export_client() as client:
+                result = export_day(client, day, staging / FILES_DIR)
+                stats = client.api.stats.as_dict()
+        except (ApiError, ExportError) as exc:
+            _fail(context, day, exc, catalog)
+        record = VerifiedExport.from_day_export(
+            result, api_base_url=api_url, is_emulator=genesys.is_emulator, request_stats=stats
+        )
+        record.save(staging)
+        replace_dir(staging, raw_dir)
     check = checks.files_match_manifest(raw_dir, record)
     context.log.info(
         f"export {record.export_id}: {len(record.files)} file(s), {record.bytes} bytes verified"
@@ -93,6 +81,26 @@ def genesys_conversation_export(
         metadata=metadata.export_metadata(record, raw_dir),
         check_results=[check],
     )
+
+
+def _fail(
+    context: dg.AssetExecutionContext, day: dt.date, exc: Exception, catalog: CatalogResource
+) -> NoReturn:
+    """Audit the failure, then fail the step; only errors a retry could fix are retried."""
+    record_failure(
+        catalog.layout.catalog_path,
+        source=SOURCE,
+        dataset=DATASET,
+        partition_key=context.partition_key,
+        export_id=None,
+        reason=str(exc),
+        actor=context.run.run_id,
+    )
+    status = exc.status if isinstance(exc, ApiError) else None
+    retriable = not isinstance(exc, ApiError) or status in (None, 408, 429) or status >= 500
+    raise dg.Failure(
+        description=f"Genesys export for {day} failed: {exc}", allow_retries=retriable
+    ) from None
 
 
 @dg.asset(
@@ -134,7 +142,19 @@ def genesys_conversations(
             f"No verified export for {day}: materialise {EXPORT_ASSET} for this day first.",
             allow_retries=False,
         ) from None
-    staging = layout.staging_dir()
+    with discard_on_exit(layout.staging_dir()) as staging:
+        return _normalise_and_register(context, catalog, record, day, staging)
+
+
+def _normalise_and_register(
+    context: dg.AssetExecutionContext,
+    catalog: CatalogResource,
+    record: VerifiedExport,
+    day: dt.date,
+    staging: Path,
+) -> dg.MaterializeResult:
+    layout = catalog.layout
+    raw_dir = layout.raw_dir(SOURCE, DATASET, context.partition_key)
     out_file = staging / "lake" / "part-0.parquet"
     quarantine_file = staging / "quarantine" / "quarantine.jsonl"
     out_file.parent.mkdir(parents=True)

@@ -1,0 +1,64 @@
+"""Shared set-up for end-to-end tests: an emulator, a data root and a real Dagster instance."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from cx_assets import settings
+from cx_assets.catalog.queries import query
+from cx_assets.defs.genesys_exports import ASSETS
+from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
+from cx_assets.emulator import EmulatorServer
+
+FAST_EMULATOR = {"queue_delay_s": 0.0, "run_delay_s": 0.05, "records_per_day": 60}
+
+
+@dataclass
+class Pipeline:
+    """Materialise days through a real instance against a running emulator."""
+
+    emulator: EmulatorServer
+    data_dir: Path
+    instance: dg.DagsterInstance
+
+    def resources(self, **genesys: Any) -> dict[str, Any]:
+        return {
+            "genesys": GenesysCloudResource(
+                api_url=self.emulator.url,
+                login_url=self.emulator.url,
+                client_id=self.emulator.client_id,
+                client_secret=self.emulator.client_secret,
+                max_retry_seconds=30.0,
+                **genesys,
+            ),
+            "catalog": CatalogResource(data_dir=str(self.data_dir)),
+        }
+
+    def materialize(
+        self, day: str, *, raise_on_error: bool = True, **genesys: Any
+    ) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            ASSETS,
+            partition_key=day,
+            instance=self.instance,
+            resources=self.resources(**genesys),
+            raise_on_error=raise_on_error,
+        )
+
+    @property
+    def catalog_path(self) -> Path:
+        return self.data_dir / "catalog.duckdb"
+
+    def sql(self, text: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return query(self.catalog_path, text, params).rows
+
+
+def make_instance(home: Path) -> dg.DagsterInstance:
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(settings.project_root() / "dagster.yaml", home / "dagster.yaml")
+    return dg.DagsterInstance.from_config(str(home))

@@ -1,0 +1,110 @@
+"""End to end: a day materialised through Dagster lands verified in the lake and the catalog.
+
+Contract: each day's conversations are queryable once, typed, with every check passing; re-runs
+replace instead of duplicating; faults from the emulator are recovered from or fail loudly with
+nothing unverified left behind; no secret or signature reaches the event log or the catalog.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from cx_assets_tests.e2e.pipeline_testkit import Pipeline
+
+DAY = "2024-03-01"
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def test_a_day_lands_in_the_catalog_with_checks_passing(pipeline: Pipeline) -> None:
+    result = pipeline.materialize(DAY)
+
+    assert result.success
+    assert _checks(result) == {
+        "files_match_manifest": True,
+        "schema_conforms": True,
+        "rows_match_files": True,
+    }
+    rows = pipeline.sql(
+        "SELECT count(*), count(DISTINCT interaction_id), min(conversation_date) FROM conversations"
+    )
+    assert rows[0][0] == 60 and rows[0][1] == 60
+    assert str(rows[0][2]) == DAY
+    export = pipeline.sql(
+        "SELECT status, row_count, file_count, is_emulator FROM exports WHERE partition_key = ?",
+        [DAY],
+    )
+    assert export == [("VERIFIED", 60, 1, True)]
+    lake = pipeline.data_dir / "lake" / "genesys" / "conversations" / f"date={DAY}"
+    assert [p.name for p in lake.iterdir()] == ["part-0.parquet"]
+    materialization = result.asset_materializations_for_node("genesys_conversations")[0]
+    assert materialization.metadata["dagster/row_count"].value == 60
+
+
+def test_rerun_and_overlapping_days_leave_one_copy(pipeline: Pipeline) -> None:
+    for day in ("2024-03-01", "2024-03-02", "2024-03-01", "2024-03-02", "2024-03-03"):
+        assert pipeline.materialize(day).success
+
+    total, distinct = pipeline.sql(
+        "SELECT count(*), count(DISTINCT interaction_id) FROM conversations"
+    )[0]
+    assert total == distinct == 180
+    assert pipeline.sql("SELECT count(*) FROM exports")[0][0] == 3
+    per_day = pipeline.sql(
+        "SELECT conversation_date::VARCHAR, count(*) FROM conversations GROUP BY 1 ORDER BY 1"
+    )
+    assert per_day == [("2024-03-01", 60), ("2024-03-02", 60), ("2024-03-03", 60)]
+
+
+def test_faults_are_recovered_and_counted(pipeline: Pipeline) -> None:
+    pipeline.emulator.add_faults(
+        {"kind": "http_429", "count": 2, "path_prefix": "/api/v2/dataexports"},
+        {"kind": "http_5xx", "count": 1, "path_prefix": "/api/v2/dataexports"},
+        "drop_connection:count=1",
+        "corrupt_file:count=1",
+        "truncate_file:count=1",
+        "expire_urls:count=1",
+    )
+
+    result = pipeline.materialize(DAY)
+
+    assert result.success
+    assert all(_checks(result).values())
+    meta = result.asset_materializations_for_node("genesys_conversation_export")[0].metadata
+    assert meta["throttled_429"].value == 2
+    assert meta["file_retries"].value >= 3
+    assert meta["manifest_refreshes"].value == 1
+    assert pipeline.sql("SELECT count(DISTINCT interaction_id) FROM conversations")[0][0] == 60
+
+
+def test_failed_export_fails_the_run_and_leaves_nothing_unverified(pipeline: Pipeline) -> None:
+    pipeline.emulator.add_faults({"kind": "export_failed", "count": 10})
+
+    result = pipeline.materialize(DAY, raise_on_error=False)
+
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "FAILED" in str(failure.event_specific_data)
+    assert pipeline.sql("SELECT count(*) FROM exports") == [(0,)]
+    assert pipeline.sql("SELECT count(*) FROM conversations") == [(0,)]
+    assert pipeline.sql("SELECT action FROM audit_log WHERE action = 'export.failed'")
+    assert not (pipeline.data_dir / "raw" / "genesys" / "conversations" / DAY).exists()
+
+
+def test_no_secret_or_signature_in_event_log_or_catalog(pipeline: Pipeline) -> None:
+    result = pipeline.materialize(DAY)
+    assert result.success
+
+    events = pipeline.instance.all_logs(result.run_id)
+    text = "\n".join(str(e) for e in events)
+    catalog_text = "\n".join(
+        str(r)
+        for table in ("exports", "export_files", "audit_log")
+        for r in pipeline.sql(f"SELECT * FROM {table}")
+    )
+    for haystack in (text, catalog_text):
+        assert pipeline.emulator.client_secret not in haystack
+        assert "X-Amz-Signature" not in haystack
+        assert "Bearer " not in haystack
