@@ -53,7 +53,11 @@ def cmd_emulator(argv: Sequence[str]) -> int:
 
 
 def cmd_materialize(args: argparse.Namespace) -> int:
-    days = days_between(args.start, args.end)
+    try:
+        days = days_between(args.start, args.end)
+    except ValueError as exc:
+        print(f"cx-assets materialize: {exc}", file=sys.stderr)
+        return 2
     env = dict(os.environ)
     runs = materialize_days(days, env=env, parallel=args.parallel)
     return _report_runs(runs)

@@ -104,7 +104,11 @@ def materialize_days(
     selection: str = GENESYS_EXPORT_SELECTION,
 ) -> list[PartitionRun]:
     """Run each day through the instance, `parallel` at a time; return what the instance saw."""
-    ensure_dagster_home(env)
+    home = ensure_dagster_home(env)
+    # Create the instance's SQLite storage once, here: runs that start together on a fresh
+    # home would otherwise race to create (and stamp) the same schema.
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.get_runs(limit=1)
     log_dir = Path(env.get("CX_DATA_DIR") or settings.data_dir()) / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max(1, parallel)) as pool:

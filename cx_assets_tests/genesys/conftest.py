@@ -3,16 +3,14 @@ port) per test; `emulator_factory(**config)` starts one with EmulatorConfig over
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cx_assets.emulator import EmulatorServer
-from cx_assets_tests.genesys.genesys_testkit import FAST_EMULATOR
-
-EmulatorFactory = Callable[..., EmulatorServer]
+from cx_assets_tests.genesys.genesys_testkit import FAST_EMULATOR, EmulatorFactory
 
 
 @pytest.fixture

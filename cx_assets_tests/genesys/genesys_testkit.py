@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +36,20 @@ FAST_RETRY = RetrySettings(
 )
 FILE_ATTEMPTS = 3
 
+EmulatorFactory = Callable[..., EmulatorServer]
+
 
 def resource_for(emu: EmulatorServer, **fields: Any) -> GenesysCloudResource:
     """The run's resource pointed at `emu`; `fields` override e.g. `request_timeout_s`."""
-    defaults: dict[str, Any] = {"max_retry_seconds": 20.0, "request_timeout_s": 10.0}
-    return GenesysCloudResource(
-        api_url=emu.url,
-        login_url=emu.url,
-        client_id=emu.client_id,
-        client_secret=emu.client_secret,
-        **{**defaults, **fields},
-    )
+    config: dict[str, Any] = {
+        "api_url": emu.url,
+        "login_url": emu.url,
+        "client_id": emu.client_id,
+        "client_secret": emu.client_secret,
+        "max_retry_seconds": 20.0,
+        "request_timeout_s": 10.0,
+    }
+    return GenesysCloudResource(**{**config, **fields})
 
 
 @contextlib.contextmanager
@@ -93,5 +96,7 @@ def emulator_status_count(emu: EmulatorServer, path_prefix: str, status: int) ->
     """How many answers with `status` the emulator gave on paths under `path_prefix`."""
     by_path = emu.stats()["by_path"]
     return sum(
-        counts.get(str(status), 0) for path, counts in by_path.items() if path.startswith(path_prefix)
+        counts.get(str(status), 0)
+        for path, counts in by_path.items()
+        if path.startswith(path_prefix)
     )
