@@ -100,27 +100,18 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
     data_dir = settings.data_dir()
     with EmulatorProcess(state_dir=data_dir / "emulator", port=settings.EMULATOR_PORT) as emulator:
-        env = (
-            _emulator_env(emulator.url)
-            if not os.environ.get("GENESYS_REGION")
-            else dict(os.environ)
-        )
-        ensure_dagster_home(env)
+        real = os.environ.get("GENESYS_REGION") or os.environ.get("GENESYS_API_URL")
+        env = dict(os.environ) if real else _emulator_env(emulator.url)
+        env["CX_DATA_DIR"] = str(data_dir)
+        home = ensure_dagster_home(env)
         print(f"Emulator at {emulator.url}; Dagster UI at http://127.0.0.1:{args.port}")
+        # Run from DAGSTER_HOME so Dagster does not warn about the repo's own dagster.yaml.
         command = [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(args.port),
+            *(sys.executable, "-m", "dagster", "dev", "-m", "cx_assets.definitions"),
+            *("-h", "127.0.0.1", "-p", str(args.port)),
         ]
         try:
-            return subprocess.call(command, env=env, cwd=settings.project_root())
+            return subprocess.call(command, env=env, cwd=home)
         except KeyboardInterrupt:
             return 0
 
