@@ -19,11 +19,23 @@ import httpx
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.errors import error_from_exception, error_from_response
 from cx_assets.http.pacing import RateLimitPacer
-from cx_assets.http.redact import redact_url
+from cx_assets.http.redact import redact, redact_url
 from cx_assets.http.retry import RetrySettings, call_with_retry
 from cx_assets.http.stats import RequestStats
 
 log = logging.getLogger(__name__)
+
+
+class _RedactHttpxRecords(logging.Filter):
+    """httpx logs each request line, presigned signatures included: redact it before handlers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+logging.getLogger("httpx").addFilter(_RedactHttpxRecords())
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=16)

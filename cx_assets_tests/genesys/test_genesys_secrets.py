@@ -89,11 +89,6 @@ def test_our_logs_show_no_secret_token_or_signature(trouble: Trouble) -> None:
         _assert_clean(record.getMessage(), trouble.secrets)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="httpx logs 'HTTP Request: GET <presigned URL with X-Amz-Signature>' at INFO; "
-    "cx_assets/http does not filter or redact the httpx logger yet",
-)
 def test_library_logs_show_no_signature(trouble: Trouble) -> None:
     """What a user sees with INFO logging on (e.g. Dagster `managed_python_loggers: [httpx]`)."""
     assert any(r.name.startswith("httpx") for r in trouble.records)
