@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import duckdb
 
+from cx_assets.catalog import cxone_tables, datatable_tables
+
 SCHEMA_VERSION = 1
 
 #: exports: the current state of each (source, dataset, partition_key); a re-run replaces it.
@@ -76,11 +78,20 @@ _DDL = (
     _table_ddl("exports", EXPORT_COLUMNS, "source, dataset, partition_key"),
     _table_ddl("export_files", FILE_COLUMNS, "source, dataset, partition_key, name"),
     _table_ddl("audit_log", AUDIT_COLUMNS, "seq"),
+    *datatable_tables.DDL,
+    *cxone_tables.DDL,
 )
 
 
 #: Every table the catalog holds; readers set the catalog up when one is missing.
-TABLES = ("schema_version", "exports", "export_files", "audit_log")
+TABLES = (
+    "schema_version",
+    "exports",
+    "export_files",
+    "audit_log",
+    *datatable_tables.TABLES,
+    *cxone_tables.TABLES,
+)
 
 
 class CatalogVersionError(RuntimeError):

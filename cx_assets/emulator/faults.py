@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
@@ -24,6 +25,9 @@ FaultKind = Literal[
     "expire_urls",
     "revoke_tokens",
     "export_failed",
+    "table_modified",
+    "reject_batch",
+    "wrong_format",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 
@@ -51,6 +55,10 @@ class Fault:
     status: int | None = None
     retry_after: int | str | None = None
     delay_s: float | None = None
+    #: Let this many matching requests through before the fault starts firing.
+    after: int | None = None
+    #: Kind-specific selector, e.g. `reject_batch` fires only on a batch with a cell equal to it.
+    match: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -68,6 +76,8 @@ class Fault:
             raise FaultSpecError(f"{self.kind}: retry_after must be seconds or 'http-date'")
         if self.delay_s is not None and self.delay_s < 0:
             raise FaultSpecError(f"{self.kind}: delay_s must be >= 0")
+        if self.after is not None and self.after < 0:
+            raise FaultSpecError(f"{self.kind}: after must be >= 0")
 
     def matches(self, path: str) -> bool:
         return self.path_prefix is None or path.startswith(self.path_prefix)
@@ -96,10 +106,10 @@ class Fault:
 
 def _coerce(key: str, value: Any) -> Any:
     """Turn CLI/JSON values into the field's type, naming the field when that fails."""
-    if value is None or key in ("kind", "path_prefix"):
+    if value is None or key in ("kind", "path_prefix", "match"):
         return value
     try:
-        if key in ("count", "status"):
+        if key in ("count", "status", "after"):
             return int(value)
         if key in ("rate", "delay_s"):
             return float(value)
@@ -167,11 +177,22 @@ class FaultBoard:
         with self._lock:
             self._fired[kind] = self._fired.get(kind, 0) + 1
 
-    def take(self, kind: str, path: str = "") -> Fault | None:
-        """The fault of `kind` that fires for this request, if any; uses up one `count`."""
+    def take(
+        self, kind: str, path: str = "", applies: Callable[[Fault], bool] | None = None
+    ) -> Fault | None:
+        """The fault of `kind` that fires for this request, if any; uses up one `count`.
+
+        `applies` lets a route narrow a fault to the requests it is about (e.g. `match`), so
+        requests it does not apply to neither fire it nor use up its `count` or `after`.
+        """
         with self._lock:
             for index, fault in enumerate(self._faults):
                 if fault.kind != kind or not fault.matches(path):
+                    continue
+                if applies is not None and not applies(fault):
+                    continue
+                if fault.after:
+                    self._faults[index] = replace(fault, after=fault.after - 1)
                     continue
                 if fault.count is not None:
                     if fault.count == 1:
