@@ -11,9 +11,26 @@ from cx_assets.catalog.connection import (
     read_connection,
     write_transaction,
 )
+from cx_assets.catalog.datatables import (
+    ImportRecord,
+    SnapshotRecord,
+    last_import,
+    previous_snapshot,
+    quarantined_rows,
+    register_import,
+    register_snapshot,
+    register_table_view,
+    snapshot_for,
+)
 from cx_assets.catalog.exports import ExportRecord, FileRecord, record_failure, register_export
 from cx_assets.catalog.queries import QueryResult, audit_chain, export_for, files_for, query
-from cx_assets.catalog.views import DatasetView, refresh_views, register_dataset_view
+from cx_assets.catalog.views import (
+    DatasetView,
+    missing_views,
+    quote_identifier,
+    refresh_views,
+    register_dataset_view,
+)
 
 __all__ = [
     "CatalogLockTimeout",
@@ -21,18 +38,29 @@ __all__ = [
     "DatasetView",
     "ExportRecord",
     "FileRecord",
+    "ImportRecord",
     "QueryResult",
+    "SnapshotRecord",
     "append_audit",
     "audit_chain",
     "connect",
     "export_for",
     "files_for",
+    "last_import",
+    "missing_views",
+    "previous_snapshot",
+    "quarantined_rows",
     "query",
+    "quote_identifier",
     "read_connection",
     "record_failure",
     "refresh_views",
     "register_dataset_view",
     "register_export",
+    "register_import",
+    "register_snapshot",
+    "register_table_view",
+    "snapshot_for",
     "verify_chain",
     "write_transaction",
 ]

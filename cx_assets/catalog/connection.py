@@ -16,7 +16,7 @@ import duckdb
 import tenacity
 
 from cx_assets.catalog.schema import TABLES, ensure_schema
-from cx_assets.catalog.views import refresh_views, registered_views
+from cx_assets.catalog.views import missing_views, refresh_views
 from cx_assets.lake.paths import LAKE
 
 LOCK_TIMEOUT_S = 120.0
@@ -122,11 +122,8 @@ def read_connection(
 
 def _missing_objects(con: duckdb.DuckDBPyConnection) -> bool:
     """True when a catalog table or a registered view does not exist yet."""
-    wanted = {*TABLES, *(v.name for v in registered_views())}
-    found = con.execute(
-        "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views()"
-    ).fetchall()
-    return bool(wanted - {name for (name,) in found})
+    tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    return bool(set(TABLES) - tables) or bool(missing_views(con))
 
 
 def default_lake_root(catalog_path: Path | str) -> Path:

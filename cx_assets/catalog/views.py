@@ -4,6 +4,10 @@ Each flow registers its dataset once (name, Parquet glob under the lake root, ty
 `refresh_views` turns the registry into `CREATE OR REPLACE VIEW`s. While a dataset has no file
 yet its view is typed and empty, so a query on a fresh catalog returns no rows instead of failing.
 View DDL cannot take parameters, so every piece that enters it is validated or escaped here.
+
+A view name may carry a schema (`cxone.interactions`); the schema is created on refresh. Column
+names are plain identifiers unless a view opts in with `quote_columns=True` (vendor spellings such
+as `Account Name`): those are double-quoted, embedded quotes doubled.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_QUALIFIED = re.compile(r"(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*")
+# A quoted column name: printable text without control characters, at most 255 characters.
+_QUOTABLE = re.compile(r"[^\x00-\x1f\x7f]{1,255}")
+IDENTIFIER_RULE = "^[a-z_][a-z0-9_]*$"
 # A relative glob made of path parts: letters, digits, '_', '-', '.', '=', '*', '?'; no '..'.
 _GLOB_PART = re.compile(r"[A-Za-z0-9_.=*?-]+")
 
@@ -25,18 +33,24 @@ class DatasetView:
     """A dataset the catalog exposes as a view.
 
     Attributes:
-        name: view name, `^[a-z_][a-z0-9_]*$`.
+        name: view name, `^[a-z_][a-z0-9_]*$`, optionally schema-qualified (`cxone.interactions`).
         glob: Parquet files relative to the lake root,
             e.g. `genesys/conversations/date=*/*.parquet`.
         columns: (name, DuckDB type) in order; the types of the empty view (canonicalised).
+        quote_columns: allow column names that are not plain identifiers (quoted in the DDL).
     """
 
     name: str
     glob: str
     columns: tuple[tuple[str, str], ...]
+    quote_columns: bool = False
 
     def __post_init__(self) -> None:
-        _check_identifier(self.name, "view name")
+        if not isinstance(self.name, str) or not _QUALIFIED.fullmatch(self.name):
+            raise ValueError(
+                f"view name {self.name!r} is not allowed: use {IDENTIFIER_RULE}, "
+                "optionally prefixed by a schema of the same form and a '.'"
+            )
         parts = PurePosixPath(self.glob).parts
         if (
             not parts
@@ -50,16 +64,50 @@ class DatasetView:
         if not self.columns:
             raise ValueError(f"view {self.name}: at least one column is required")
         columns = tuple(
-            (_check_identifier(col, f"view {self.name} column"), _canonical_type(self.name, typ))
-            for col, typ in self.columns
+            (self._check_column(col), _canonical_type(self.name, typ)) for col, typ in self.columns
         )
+        names = [col for col, _ in columns]
+        repeated = sorted({col for col in names if names.count(col) > 1})
+        if repeated:
+            raise ValueError(f"view {self.name}: column(s) {repeated} occur more than once")
         object.__setattr__(self, "columns", columns)
 
+    @property
+    def schema(self) -> str | None:
+        """The schema part of `name`, or None for a view in the default schema."""
+        return self.name.split(".", 1)[0] if "." in self.name else None
 
-def _check_identifier(value: str, what: str) -> str:
-    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
-        raise ValueError(f"{what} {value!r} is not allowed: use ^[a-z_][a-z0-9_]*$")
-    return value
+    @property
+    def view_name(self) -> str:
+        """`name` without its schema."""
+        return self.name.rsplit(".", 1)[-1]
+
+    @property
+    def qualified_sql(self) -> str:
+        """The view's name as DDL spells it, each part quoted."""
+        return ".".join(quote_identifier(part) for part in self.name.split("."))
+
+    def _check_column(self, column: str) -> str:
+        what = f"view {self.name} column"
+        if self.quote_columns:
+            if not isinstance(column, str) or not _QUOTABLE.fullmatch(column):
+                raise ValueError(
+                    f"{what} {column!r} is not allowed: 1 to 255 characters, no control characters"
+                )
+            return column
+        if not isinstance(column, str) or not _IDENTIFIER.fullmatch(column):
+            raise ValueError(
+                f"{what} {column!r} is not allowed: use {IDENTIFIER_RULE}, "
+                "or declare the view with quote_columns=True for vendor column names"
+            )
+        return column
+
+
+def quote_identifier(name: str) -> str:
+    """`name` as a double-quoted SQL identifier, embedded quotes doubled (any text is safe)."""
+    if "\x00" in name:
+        raise ValueError("an SQL identifier cannot contain a NUL character")
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _canonical_type(view: str, type_name: str) -> str:
@@ -74,14 +122,21 @@ _REGISTRY: dict[str, DatasetView] = {}
 
 
 def register_dataset_view(
-    name: str, glob_relative: str, columns: Iterable[Sequence[str]]
+    name: str,
+    glob_relative: str,
+    columns: Iterable[Sequence[str]],
+    *,
+    quote_columns: bool = False,
 ) -> DatasetView:
     """Declare a dataset view; call at import time of the flow that writes the dataset.
 
     `columns` yields (name, type, ...) items, so `lake.conversations.CONVERSATION_COLUMNS`
-    can be passed as is. Registering the same name again replaces the declaration.
+    can be passed as is. Registering the same name again replaces the declaration. `name` may be
+    schema-qualified (`cxone.interactions`); `quote_columns=True` admits vendor column names.
     """
-    view = DatasetView(name, glob_relative, tuple((c[0], c[1]) for c in columns))
+    view = DatasetView(
+        name, glob_relative, tuple((c[0], c[1]) for c in columns), quote_columns=quote_columns
+    )
     _REGISTRY[name] = view
     return view
 
@@ -106,9 +161,11 @@ def view_sql(view: DatasetView, lake_root: Path) -> str:
             "hive_partitioning = false, union_by_name = true)"
         )
     else:
-        typed_nulls = ", ".join(f"CAST(NULL AS {typ}) AS {col}" for col, typ in view.columns)
+        typed_nulls = ", ".join(
+            f"CAST(NULL AS {typ}) AS {quote_identifier(col)}" for col, typ in view.columns
+        )
         source = f"SELECT {typed_nulls} WHERE false"
-    return f"CREATE OR REPLACE VIEW {view.name} AS {source}"
+    return f"CREATE OR REPLACE VIEW {view.qualified_sql} AS {source}"
 
 
 def refresh_views(
@@ -119,5 +176,20 @@ def refresh_views(
     """(Re)create the given views, by default every registered one; returns their names."""
     chosen = registered_views() if views is None else tuple(views)
     for view in chosen:
+        if view.schema is not None:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(view.schema)}")
         con.execute(view_sql(view, lake_root))
     return [v.name for v in chosen]
+
+
+def missing_views(
+    con: duckdb.DuckDBPyConnection, views: Sequence[DatasetView] | None = None
+) -> list[str]:
+    """Names of the given (default: registered) views the catalog lacks, schema included.
+
+    Compares (schema, view) pairs, so `cxone.interactions` is found as such; a view in the
+    default schema matches `main`.
+    """
+    chosen = registered_views() if views is None else tuple(views)
+    found = set(con.execute("SELECT schema_name, view_name FROM duckdb_views()").fetchall())
+    return [v.name for v in chosen if (v.schema or "main", v.view_name) not in found]

@@ -134,6 +134,12 @@ class EmulatorProcess(_AdminMixin):
         return self.config.url
 
     def start(self, timeout_s: float = 20.0, log_path: Path | None = None) -> EmulatorProcess:
+        if self._proc is not None and self._proc.poll() is None:
+            return self  # already running (e.g. `start()` then `with`)
+        if self.admin.healthy():
+            raise RuntimeError(
+                f"another server already answers on {self.url}: stop it or choose another port"
+            )
         out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self._proc = subprocess.Popen(self._argv, stdout=out, stderr=out, env=dict(os.environ))
         deadline = time.monotonic() + timeout_s

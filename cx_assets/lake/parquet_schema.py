@@ -55,3 +55,21 @@ def schema_differences(actual: list[tuple[str, str]], expected: list[tuple[str, 
     if not problems and [n for n, _ in actual] != list(expected_map):
         problems.append("columns are in a different order than declared")
     return problems
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def duplicate_key_count(path: Path, key: list[str]) -> int:
+    """How many key values occur more than once in the file (0 for a clean primary key)."""
+    if not key:
+        raise ValueError("a primary key needs at least one column")
+    columns = ", ".join(_quote(k) for k in key)
+    sql = (
+        f"SELECT count(*) FROM (SELECT {columns} FROM read_parquet(?, hive_partitioning = false) "
+        "GROUP BY ALL HAVING count(*) > 1)"
+    )
+    with duckdb.connect() as con:
+        row = con.execute(sql, [str(path)]).fetchone()
+    return int(row[0]) if row else 0

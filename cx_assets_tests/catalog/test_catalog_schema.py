@@ -22,7 +22,8 @@ def test_schema_creation_is_idempotent(catalog_path: Path) -> None:
         with write_transaction(catalog_path) as con:
             ensure_schema(con)
 
-    assert _tables(catalog_path) == {"schema_version", "exports", "export_files", "audit_log"}
+    assert _tables(catalog_path) == set(TABLES)
+    assert {"schema_version", "exports", "export_files", "audit_log"} <= set(TABLES)
     with read_connection(catalog_path) as con:
         versions = con.execute("SELECT version FROM schema_version").fetchall()
     assert versions == [(SCHEMA_VERSION,)]
@@ -35,7 +36,9 @@ def test_reader_on_missing_catalog_finds_empty_tables(catalog_path: Path) -> Non
         counts = [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in sorted(TABLES)]
 
     assert catalog_path.exists()
-    assert counts == [0, 0, 0, 1]  # audit_log, export_files, exports, schema_version
+    assert dict(zip(sorted(TABLES), counts, strict=True)) == {
+        t: (1 if t == "schema_version" else 0) for t in TABLES
+    }
 
 
 def test_failed_transaction_rolls_back(catalog_path: Path) -> None:
