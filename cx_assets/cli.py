@@ -10,32 +10,8 @@ import sys
 from collections.abc import Sequence
 
 from cx_assets import settings
-from cx_assets.catalog.queries import QueryResult, query
+from cx_assets.catalog.queries import query
 from cx_assets.local_runs import days_between, ensure_dagster_home, materialize_days, tail
-
-DEMO_DAYS = 7
-DEMO_QUERIES = {
-    "Conversations per day and channel": """
-        SELECT conversation_date AS day, channel, count(*) AS conversations,
-               round(avg(duration_ms) / 1000, 1) AS avg_seconds
-        FROM conversations GROUP BY ALL ORDER BY day, channel""",
-    "Export records in the catalog": """
-        SELECT partition_key AS day, export_id, status, file_count AS files, bytes,
-               row_count AS rows, quarantined_count AS quarantined, requests, retries,
-               throttled, is_emulator
-        FROM exports ORDER BY partition_key""",
-}
-
-
-def render(result: QueryResult, max_rows: int = 60) -> str:
-    """A plain text table; enough for a terminal without another dependency."""
-    cells = [[str(v) for v in row] for row in result.rows[:max_rows]]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(result.columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True))
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    more = [f"… {len(result.rows) - max_rows} more rows"] if len(result.rows) > max_rows else []
-    return "\n".join([line, rule, *body, *more, f"({len(result.rows)} rows)"])
 
 
 def _emulator_env(url: str) -> dict[str, str]:
@@ -68,7 +44,8 @@ def _report_runs(runs: list) -> int:
         checks = ", ".join(
             f"{k.split('.')[-1]}={'ok' if v else 'FAILED'}" for k, v in run.checks.items()
         )
-        print(f"{run.partition}  {run.status:<8} run {run.run_id or '-'}  checks: {checks or '-'}")
+        label = run.partition or run.selection
+        print(f"{label}  {run.status:<8} run {run.run_id or '-'}  checks: {checks or '-'}")
         if not run.ok:
             print(f"--- last lines of {run.log_path} ---\n{tail(run.log_path)}\n---")
     failed = [r.partition for r in runs if not r.ok]
@@ -77,21 +54,20 @@ def _report_runs(runs: list) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from cx_assets import demo
     from cx_assets.emulator import EmulatorProcess
 
     data_dir = settings.data_dir()
-    start = dt.date.fromisoformat(settings.start_date())
-    days = days_between(start, start + dt.timedelta(days=DEMO_DAYS - 1))
+    catalog = data_dir / "catalog.duckdb"
     print(f"Data root: {data_dir}\nStarting the emulator…")
     with EmulatorProcess(state_dir=data_dir / "emulator") as emulator:
         env = _emulator_env(emulator.url)
         home = ensure_dagster_home(env)
         print(f"Emulator at {emulator.url}; Dagster instance at {home}")
-        print(f"Materialising {days[0]} … {days[-1]} through Dagster ({args.parallel} at a time)")
-        code = _report_runs(materialize_days(days, env=env, parallel=args.parallel))
-    catalog = data_dir / "catalog.duckdb"
-    for title, sql in DEMO_QUERIES.items():
-        print(f"\n{title}  (duckdb {catalog})\n{render(query(catalog, sql))}")
+        code = demo.run_conversations(env, args.parallel, _report_runs)
+        demo.print_queries(catalog, demo.CONVERSATION_QUERIES)
+        code |= demo.run_datatables(env, emulator.url, args.parallel, _report_runs)
+        demo.print_queries(catalog, demo.DATATABLE_QUERIES)
     return code
 
 
@@ -121,6 +97,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if not args.query:
         print(f"Open the catalog with:  duckdb -readonly {catalog}")
         return 0
+    from cx_assets.demo import render
+
     print(render(query(catalog, args.query)))
     return 0
 

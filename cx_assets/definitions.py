@@ -2,12 +2,13 @@
 
 import dagster as dg
 
-from cx_assets.defs import genesys_exports
+from cx_assets.defs import datatables, genesys_exports
 from cx_assets.defs.resources import catalog_from_env, genesys_from_env
 
 defs = dg.Definitions(
-    assets=[*genesys_exports.ASSETS],
-    jobs=[*genesys_exports.JOBS],
-    schedules=[*genesys_exports.SCHEDULES],
+    assets=[*genesys_exports.ASSETS, *datatables.ASSETS],
+    jobs=[*genesys_exports.JOBS, *datatables.JOBS],
+    schedules=[*genesys_exports.SCHEDULES, *datatables.SCHEDULES],
+    sensors=[*datatables.SENSORS],
     resources={"genesys": genesys_from_env(), "catalog": catalog_from_env()},
 )

@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +46,11 @@ def days_between(start: dt.date, end: dt.date) -> list[str]:
 
 @dataclass
 class PartitionRun:
-    """The outcome of one partition's run as the instance recorded it."""
+    """The outcome of one partition's run (or an unpartitioned run) as the instance recorded it."""
 
-    partition: str
+    partition: str | None
+    selection: str
+    started_at: float
     returncode: int
     log_path: Path
     run_id: str | None = None
@@ -58,8 +62,12 @@ class PartitionRun:
         return self.returncode == 0 and self.status == "SUCCESS" and all(self.checks.values())
 
 
-def _run_one(partition: str, selection: str, env: dict[str, str], log_dir: Path) -> PartitionRun:
-    log_path = log_dir / f"materialize-{partition}.log"
+def _run_one(
+    partition: str | None, selection: str, env: dict[str, str], log_dir: Path
+) -> PartitionRun:
+    label = (partition or selection).replace("|", "_").replace(",", "_")
+    log_path = log_dir / f"materialize-{label}.log"
+    started_at = time.time()
     command = [
         sys.executable,
         "-m",
@@ -70,21 +78,30 @@ def _run_one(partition: str, selection: str, env: dict[str, str], log_dir: Path)
         "cx_assets.definitions",
         "--select",
         selection,
-        "--partition",
-        partition,
+        *(("--partition", partition) if partition else ()),
     ]
     with log_path.open("wb") as log:
         done = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
-    return PartitionRun(partition, done.returncode, log_path)
+    return PartitionRun(partition, selection, started_at, done.returncode, log_path)
+
+
+def _find_run(instance: dg.DagsterInstance, run: PartitionRun) -> dg.DagsterRun | None:
+    """The newest run of this selection (and partition) started since we launched it."""
+    tags = {"dagster/partition": run.partition} if run.partition else {}
+    wanted = {dg.AssetKey.from_user_string(key) for key in run.selection.split(",")}
+    since = dt.datetime.fromtimestamp(run.started_at - 1, dt.UTC)
+    for candidate in instance.get_runs(
+        filters=dg.RunsFilter(tags=tags, created_after=since), limit=50
+    ):
+        if set(candidate.asset_selection or ()) == wanted:
+            return candidate
+    return None
 
 
 def _read_back(instance: dg.DagsterInstance, run: PartitionRun) -> PartitionRun:
-    runs = instance.get_runs(
-        filters=dg.RunsFilter(tags={"dagster/partition": run.partition}), limit=1
-    )
-    if not runs:
+    latest = _find_run(instance, run)
+    if latest is None:
         return run
-    latest = runs[0]
     run.run_id = latest.run_id
     run.status = latest.status.value
     for record in instance.all_logs(
@@ -97,13 +114,14 @@ def _read_back(instance: dg.DagsterInstance, run: PartitionRun) -> PartitionRun:
 
 
 def materialize_days(
-    days: list[str],
+    days: Sequence[str | None],
     *,
     env: dict[str, str],
     parallel: int = 2,
     selection: str = GENESYS_EXPORT_SELECTION,
 ) -> list[PartitionRun]:
-    """Run each day through the instance, `parallel` at a time; return what the instance saw."""
+    """Run each partition (None: an unpartitioned run) through the instance, `parallel` at a
+    time; return what the instance saw."""
     home = ensure_dagster_home(env)
     # Create the instance's SQLite storage once, here: runs that start together on a fresh
     # home would otherwise race to create (and stamp) the same schema.

@@ -7,7 +7,7 @@ says so in every run's log and metadata, so emulator data is never mistaken for 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from pydantic import Field
 
 from cx_assets import settings
 from cx_assets.genesys import endpoints
+from cx_assets.genesys.datatables import DataTablesClient
 from cx_assets.genesys.exports import ConversationExportClient, ExportSettings
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.client import ApiClient, RetrySettings
@@ -60,17 +61,25 @@ class GenesysCloudResource(dg.ConfigurableResource):
         return f"Genesys Cloud API {api_url} — {kind}"
 
     @contextmanager
-    def export_client(self) -> Iterator[ConversationExportClient]:
-        """A conversation-export client over one pooled, authenticated HTTP client."""
+    def api_client(self, scopes: Sequence[str]) -> Iterator[ApiClient]:
+        """One pooled, authenticated, retried HTTP client asking for just `scopes`."""
         api_url, login_url = self.base_urls()
+        retry = RetrySettings(max_attempts=self.max_attempts, max_total_s=self.max_retry_seconds)
         auth = ClientCredentialsAuth(
             token_url=f"{login_url}{endpoints.TOKEN_PATH}",
             client_id=self.client_id,
             client_secret=self.client_secret,
-            scopes=endpoints.EXPORT_SCOPES,
+            scopes=scopes,
+            retry=retry,
+            timeout=self.request_timeout_s,
         )
-        retry = RetrySettings(max_attempts=self.max_attempts, max_total_s=self.max_retry_seconds)
         with ApiClient(api_url, auth=auth, retry=retry, timeout=self.request_timeout_s) as api:
+            yield api
+
+    @contextmanager
+    def export_client(self) -> Iterator[ConversationExportClient]:
+        """A conversation-export client over one pooled, authenticated HTTP client."""
+        with self.api_client(endpoints.EXPORT_SCOPES) as api:
             yield ConversationExportClient(
                 api,
                 ExportSettings(
@@ -78,6 +87,13 @@ class GenesysCloudResource(dg.ConfigurableResource):
                     timeout_s=self.export_timeout_s,
                 ),
             )
+
+    @contextmanager
+    def datatables_client(self, *, write: bool = False) -> Iterator[DataTablesClient]:
+        """A data tables client; `write` also asks for `data-table:write` (imports)."""
+        scopes = endpoints.DATATABLE_WRITE_SCOPES if write else endpoints.DATATABLE_READ_SCOPES
+        with self.api_client(scopes) as api:
+            yield DataTablesClient(api)
 
 
 class CatalogResource(dg.ConfigurableResource):

@@ -57,7 +57,24 @@ async def clear_faults(request: Request) -> JSONResponse:
 
 async def get_stats(request: Request) -> JSONResponse:
     ctx = _ctx(request)
-    return JSONResponse({**ctx.stats.snapshot(), "faults_fired": ctx.faults.fired()})
+    cxone = ctx.services.get("cxone")
+    return JSONResponse(
+        {
+            **ctx.stats.snapshot(),
+            "faults_fired": ctx.faults.fired(),
+            "cxone_exports": cxone.exports.summaries() if cxone is not None else [],
+        }
+    )
+
+
+async def get_lake_webhook(request: Request) -> JSONResponse:
+    """What the data-lake webhook receiver stored, in arrival order."""
+    return JSONResponse({"batches": _ctx(request).services["lake_webhook"].batches()})
+
+
+async def clear_lake_webhook(request: Request) -> JSONResponse:
+    cleared = _ctx(request).services["lake_webhook"].clear()
+    return JSONResponse({"batches": [], "cleared": cleared})
 
 
 async def health(request: Request) -> JSONResponse:
@@ -70,4 +87,6 @@ ROUTES = (
     Route("/admin/faults", clear_faults, methods=["DELETE"]),
     Route("/admin/stats", get_stats, methods=["GET"]),
     Route("/admin/health", health, methods=["GET"]),
+    Route("/admin/lake-webhook", get_lake_webhook, methods=["GET"]),
+    Route("/admin/lake-webhook", clear_lake_webhook, methods=["DELETE"]),
 )

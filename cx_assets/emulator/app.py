@@ -9,10 +9,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from cx_assets.emulator import admin, exports, files
+from cx_assets.emulator import admin, datatables, exports, files
 from cx_assets.emulator.auth import TOKEN_PATH, TokenStore, token_endpoint
 from cx_assets.emulator.config import EmulatorConfig
 from cx_assets.emulator.context import Api, EmulatorContext
+from cx_assets.emulator.cxone import mounts as cxone_mounts
 from cx_assets.emulator.errors import EXCEPTION_HANDLERS
 from cx_assets.emulator.faults import FaultBoard
 from cx_assets.emulator.middleware import BearerGuard, WireMiddleware
@@ -21,7 +22,7 @@ from cx_assets.emulator.ratelimit import RateLimiter
 from cx_assets.emulator.stats import Stats
 
 #: Every vendor API the emulator serves. A new API: a module exporting an `Api`, added here.
-APIS: tuple[Api, ...] = (exports.API,)
+APIS: tuple[Api, ...] = (exports.API, datatables.API)
 
 
 def create_context(config: EmulatorConfig, apis: Sequence[Api] = APIS) -> EmulatorContext:
@@ -62,6 +63,7 @@ def create_app(config: EmulatorConfig | None = None, apis: Sequence[Api] = APIS)
     ]
     for api in apis:
         routes.extend(api.routes)
+    routes.extend(cxone_mounts(ctx))  # NICE CXone at /cxone and the lake webhook receiver
     app = Starlette(
         routes=routes,
         middleware=[Middleware(WireMiddleware, ctx=ctx), Middleware(BearerGuard, ctx=ctx)],

@@ -12,6 +12,9 @@ from types import MappingProxyType
 from cx_assets.emulator.faults import Fault, parse_fault_list
 
 DEFAULT_CLIENTS: Mapping[str, str] = MappingProxyType({"emulator-client": "emulator-secret"})
+DEFAULT_CXONE_CLIENTS: Mapping[str, str] = MappingProxyType(
+    {"emulator-cxone-key": "emulator-cxone-secret"}
+)
 MIB = 1024 * 1024
 
 
@@ -27,6 +30,10 @@ class EmulatorConfig:
     `client_scopes` restricts what a client may be granted; a client not named there may have
     every scope the emulator knows. `signing_secret` None means one is created once and kept in
     the state dir, so presigned URLs stay valid across restarts.
+
+    `cxone_*` settings belong to the NICE CXone side (its own clients, budget and data); its
+    delays left at None follow `queue_delay_s` / `run_delay_s`, so one fast setting in tests
+    speeds up both vendors.
     """
 
     host: str = "127.0.0.1"
@@ -45,6 +52,12 @@ class EmulatorConfig:
     url_expiry_s: int = 900
     signing_secret: str | None = None
     faults: tuple[Fault, ...] = ()
+    cxone_clients: Mapping[str, str] = field(default_factory=lambda: DEFAULT_CXONE_CLIENTS)
+    cxone_records_per_day: int = 200
+    cxone_missing_rate: float = 0.005
+    cxone_rate_limit_per_minute: int = 300
+    cxone_queue_delay_s: float | None = None
+    cxone_run_delay_s: float | None = None
 
     def __post_init__(self) -> None:
         checks = {
@@ -56,6 +69,11 @@ class EmulatorConfig:
             "url_expiry_s": self.url_expiry_s >= 1,
             "queue_delay_s": self.queue_delay_s >= 0,
             "run_delay_s": self.run_delay_s >= 0,
+            "cxone_records_per_day": self.cxone_records_per_day >= 0,
+            "cxone_missing_rate": 0.0 <= self.cxone_missing_rate <= 1.0,
+            "cxone_rate_limit_per_minute": self.cxone_rate_limit_per_minute >= 1,
+            "cxone_queue_delay_s": (self.cxone_queue_delay_s or 0) >= 0,
+            "cxone_run_delay_s": (self.cxone_run_delay_s or 0) >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -66,6 +84,13 @@ class EmulatorConfig:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def cxone_delays_s(self) -> tuple[float, float]:
+        """CXone's (pending, processing) durations, falling back to the Genesys delays."""
+        queue = self.queue_delay_s if self.cxone_queue_delay_s is None else self.cxone_queue_delay_s
+        run = self.run_delay_s if self.cxone_run_delay_s is None else self.cxone_run_delay_s
+        return queue, run
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EmulatorConfig:
@@ -86,6 +111,11 @@ class EmulatorConfig:
             "RATE_LIMIT": ("rate_limit_per_minute", int),
             "URL_EXPIRY_S": ("url_expiry_s", int),
             "SIGNING_SECRET": ("signing_secret", str),
+            "CXONE_RECORDS_PER_DAY": ("cxone_records_per_day", int),
+            "CXONE_MISSING_RATE": ("cxone_missing_rate", float),
+            "CXONE_RATE_LIMIT": ("cxone_rate_limit_per_minute", int),
+            "CXONE_QUEUE_DELAY_S": ("cxone_queue_delay_s", float),
+            "CXONE_RUN_DELAY_S": ("cxone_run_delay_s", float),
         }
         for suffix, (name, cast) in casts.items():
             raw = env.get(f"CX_EMULATOR_{suffix}")
@@ -96,11 +126,19 @@ class EmulatorConfig:
                     raise ValueError(f"CX_EMULATOR_{suffix} has a bad value {raw!r}") from exc
         if "state_dir" not in kwargs and env.get("CX_DATA_DIR"):
             kwargs["state_dir"] = Path(env["CX_DATA_DIR"]).resolve() / "emulator"
-        if raw := env.get("CX_EMULATOR_CLIENTS"):
-            clients = json.loads(raw)
-            if not isinstance(clients, dict):
-                raise ValueError("CX_EMULATOR_CLIENTS must be a JSON object of id -> secret")
-            kwargs["clients"] = MappingProxyType({str(k): str(v) for k, v in clients.items()})
+        for suffix, name in (("CLIENTS", "clients"), ("CXONE_CLIENTS", "cxone_clients")):
+            if raw := env.get(f"CX_EMULATOR_{suffix}"):
+                kwargs[name] = _clients(f"CX_EMULATOR_{suffix}", raw)
         if raw := env.get("CX_EMULATOR_FAULTS"):
             kwargs["faults"] = tuple(parse_fault_list(raw))
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _clients(variable: str, raw: str) -> Mapping[str, str]:
+    try:
+        clients = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{variable} is not JSON: {exc}") from exc
+    if not isinstance(clients, dict):
+        raise ValueError(f"{variable} must be a JSON object of id -> secret")
+    return MappingProxyType({str(k): str(v) for k, v in clients.items()})

@@ -13,6 +13,7 @@ class Stats:
         self._by_path: dict[str, Counter[str]] = {}
         self._by_status: Counter[str] = Counter()
         self._events: Counter[str] = Counter()
+        self._datatable_batches: dict[str, list[int]] = {}
 
     def record(self, path: str, status: int) -> None:
         with self._lock:
@@ -23,6 +24,11 @@ class Stats:
         with self._lock:
             self._events[event] += 1
 
+    def datatable_batch(self, table_id: str, size: int) -> None:
+        """The size of a rows POST that reached the route (before validation), in order."""
+        with self._lock:
+            self._datatable_batches.setdefault(table_id, []).append(size)
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -31,4 +37,5 @@ class Stats:
                 "by_status": dict(self._by_status),
                 "exports_created": self._events["exports_created"],
                 "events": dict(self._events),
+                "datatable_batches": {k: list(v) for k, v in self._datatable_batches.items()},
             }

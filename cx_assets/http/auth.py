@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable
+from typing import Literal
 
 import httpx
 
@@ -41,7 +42,10 @@ class ClientCredentialsAuth(httpx.Auth):
         stats: RequestStats | None = None,
         clock: Callable[[], float] = time.monotonic,
         http: httpx.Client | None = None,
+        credentials_in: Literal["basic", "form"] = "basic",
     ) -> None:
+        """`credentials_in`: how the token endpoint wants the client id and secret — HTTP Basic
+        (Genesys; RFC 6749's preferred way) or `client_id`/`client_secret` form fields (CXone)."""
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are required for client credentials")
         self.token_url = token_url
@@ -49,6 +53,7 @@ class ClientCredentialsAuth(httpx.Auth):
         self._client_secret = client_secret
         self.scopes = tuple(scopes)
         self.refresh_margin_s = refresh_margin_s
+        self.credentials_in = credentials_in
         self.retry = retry or RetrySettings(max_attempts=4, max_total_s=60.0)
         self.stats = stats or RequestStats()
         self._clock = clock
@@ -102,13 +107,15 @@ class ClientCredentialsAuth(httpx.Auth):
         form = {"grant_type": "client_credentials"}
         if self.scopes:
             form["scope"] = " ".join(self.scopes)
+        basic: tuple[str, str] | None = (self.client_id, self._client_secret)
+        if self.credentials_in == "form":
+            form.update(client_id=self.client_id, client_secret=self._client_secret)
+            basic = None
 
         def send() -> httpx.Response:
             self.stats.add("token_requests")
             try:
-                response = self._http.post(
-                    self.token_url, data=form, auth=(self.client_id, self._client_secret)
-                )
+                response = self._http.post(self.token_url, data=form, auth=basic)
             except httpx.TransportError:
                 self.stats.add("connection_errors")
                 raise

@@ -40,6 +40,13 @@ def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitWindow | None:
     return RateLimitWindow(remaining=max(0, int(remaining)), reset_s=reset)
 
 
+def parse_budget(headers: Mapping[str, str]) -> int | None:
+    """The window's whole budget (`inin-ratelimit-allowed`), when the server says it."""
+    lower = {name.lower(): value for name, value in headers.items()}
+    allowed = _number(lower.get("inin-ratelimit-allowed"))
+    return int(allowed) if allowed is not None and allowed >= 1 else None
+
+
 def _number(value: str | None) -> float | None:
     if value is None:
         return None
@@ -71,13 +78,32 @@ class RateLimitPacer:
         self._remaining: int | None = None
         self._reset_at = 0.0
         self._next_slot = 0.0
+        self._budget: int | None = None
+
+    def window(self) -> RateLimitWindow | None:
+        """The current window as the pacer sees it (requests not yet handed out, seconds to
+        the reset); None before any rate-limit header or once the window has passed.
+        Read-only: callers (e.g. chunked imports) size their requests by it."""
+        with self._lock:
+            now = self._clock()
+            if self._remaining is None or now >= self._reset_at:
+                return None
+            return RateLimitWindow(remaining=self._remaining, reset_s=self._reset_at - now)
+
+    def budget(self) -> int | None:
+        """The window's whole budget as last announced by the server, if it says it."""
+        with self._lock:
+            return self._budget
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the current window from a response's headers (no headers: no change)."""
         window = parse_rate_limit(headers)
         if window is None:
             return
+        budget = parse_budget(headers)
         with self._lock:
+            if budget is not None:
+                self._budget = budget
             now = self._clock()
             reset_at = now + window.reset_s
             new_window = self._remaining is None or now >= self._reset_at

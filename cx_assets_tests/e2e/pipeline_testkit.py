@@ -50,6 +50,22 @@ class Pipeline:
             raise_on_error=raise_on_error,
         )
 
+    def materialize_assets(
+        self,
+        assets: list[Any],
+        *,
+        partition_key: str | None = None,
+        raise_on_error: bool = True,
+        **genesys: Any,
+    ) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            assets,
+            partition_key=partition_key,
+            instance=self.instance,
+            resources=self.resources(**genesys),
+            raise_on_error=raise_on_error,
+        )
+
     @property
     def catalog_path(self) -> Path:
         return self.data_dir / "catalog.duckdb"

@@ -20,7 +20,11 @@ def test_basic_auth_grants_every_allowed_scope(emulator):
     body = response.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
-    assert body["scope"] == "dataexports:read"
+    assert set(body["scope"].split()) == {
+        "dataexports:read",
+        "data-table:read",
+        "data-table:write",
+    }
     assert body["access_token"]
 
 

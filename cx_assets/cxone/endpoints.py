@@ -1,0 +1,46 @@
+"""NICE CXone endpoint paths, scopes and the analytics record's field names, in one place.
+
+Everything the client knows about the shape of the CXone API lives here (see the "NICE CXone
+analytics" section of docs/api-contract.md), so a real tenant's differences stay in one file.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+TOKEN_PATH = "/oauth/token"
+DATA_EXPORTS_PATH = "/api/v2/analytics/data-exports"
+
+#: Scopes the analytics-export flow asks for: create (write) and poll/page (read).
+EXPORT_SCOPES: tuple[str, ...] = ("analytics:export:read", "analytics:export:write")
+
+#: The `interactions` report's record fields, in the order the API documents them.
+RECORD_FIELDS: tuple[str, ...] = (
+    "id",
+    "direction",
+    "medium",
+    "startTime",
+    "endTime",
+    "agentId",
+    "queueId",
+    "holdTime",
+    "wrapTime",
+    "talkTime",
+)
+INTERACTIONS_REPORT = "interactions"
+
+#: Header carrying the next page token of a CSV page (JSON pages carry it in the body).
+NEXT_PAGE_HEADER = "X-Next-Page-Token"
+
+
+def _segment(value: str) -> str:
+    """Quote an id from the server before it becomes a path segment."""
+    return quote(value, safe="")
+
+
+def export_path(export_id: str) -> str:
+    return f"{DATA_EXPORTS_PATH}/{_segment(export_id)}"
+
+
+def export_data_path(export_id: str) -> str:
+    return f"{export_path(export_id)}/data"

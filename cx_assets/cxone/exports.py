@@ -1,0 +1,294 @@
+"""CXone analytics data exports: create one job for a day range, wait for it, page every record.
+
+The client knows the export protocol; it does not know about the lake or the catalog. One call
+to `export_range` is one export job on the server (the unit the API limits to 90 days), and
+returns every record with what it cost (pages, requests, 429s, timings).
+
+Every data page is checked against the requested format before it is trusted: a `json` export
+must answer `application/json` with `{"data": [...], "nextPageToken": ...}`. A page in another
+format (a misrouted proxy, a server bug) is fetched again a few times with the same token, then
+fails with `FormatMismatch` naming what was expected and what arrived.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from cx_assets.cxone import endpoints
+from cx_assets.cxone.models import ExportFormat, ExportJob, ExportRequest
+from cx_assets.cxone.ranges import MAX_RANGE_DAYS, DayRange, split_days
+from cx_assets.http.client import ApiClient
+from cx_assets.http.stats import RequestStatsSnapshot
+
+log = logging.getLogger(__name__)
+
+#: What a page of each pageable format must declare; CXone may add a charset.
+CONTENT_TYPES: dict[str, str] = {"json": "application/json", "csv": "text/csv"}
+
+
+class CxoneExportError(RuntimeError):
+    """An export that cannot be completed; the message is safe to show (no secrets)."""
+
+
+class CxoneExportFailed(CxoneExportError):
+    """The server reports the export `failed`; the message carries its `errorMessage`."""
+
+
+class CxoneExportTimeout(CxoneExportError):
+    """The export did not complete within the configured time."""
+
+
+class FormatMismatch(CxoneExportError):
+    """A data page kept arriving in another format than the one requested."""
+
+    def __init__(self, export_id: str, page: int, expected: str, actual: str, attempts: int):
+        self.export_id = export_id
+        self.page = page
+        self.expected = expected
+        self.actual = actual
+        self.attempts = attempts
+        super().__init__(
+            f"export {export_id} page {page}: expected format {expected}, got {actual} "
+            f"({attempts} attempt(s))"
+        )
+
+
+@dataclass(frozen=True)
+class CxoneExportSettings:
+    """Knobs of the export protocol; defaults suit the emulator and a real tenant alike."""
+
+    poll_initial_s: float = 0.25
+    poll_max_s: float = 5.0
+    timeout_s: float = 1800.0
+    page_size: int = 1000
+    columns: tuple[str, ...] = endpoints.RECORD_FIELDS
+    format_attempts: int = 3
+    format_retry_pause_s: float = 0.5
+    max_pages: int = 100_000  # a server that never ends its token chain must not loop forever
+
+    def __post_init__(self) -> None:
+        if self.format_attempts < 1:
+            raise ValueError(f"format_attempts must be at least 1, got {self.format_attempts}")
+
+
+@dataclass(frozen=True)
+class ExportTimings:
+    """When the job was requested, completed on the server, and fully paged here (UTC)."""
+
+    requested_at: dt.datetime
+    completed_at: dt.datetime
+    finished_at: dt.datetime
+
+    @property
+    def latency_s(self) -> float:
+        """Request to last page, in seconds."""
+        return (self.finished_at - self.requested_at).total_seconds()
+
+
+@dataclass
+class RangeExport:
+    """One export job's result: every record of the range plus what it cost."""
+
+    export_id: str
+    range: DayRange
+    records: list[dict[str, Any]]
+    pages: int
+    total_reported: int | None
+    timings: ExportTimings
+    format_retries: int = 0
+    request_stats: dict[str, int | float] = field(default_factory=dict)
+
+    @property
+    def count_matches(self) -> bool:
+        """True when the server reported no total or the records fetched match it."""
+        return self.total_reported is None or self.total_reported == len(self.records)
+
+
+@dataclass
+class Paging:
+    """What paging one export observed: pages read, the server's total, format re-fetches."""
+
+    pages: int = 0
+    total: int | None = None
+    format_retries: int = 0
+
+
+class _WrongFormat(Exception):
+    def __init__(self, actual: str) -> None:
+        super().__init__(actual)
+        self.actual = actual
+
+
+class CxoneExportClient:
+    """Talks the `/api/v2/analytics/data-exports` protocol over a shared `ApiClient`."""
+
+    def __init__(
+        self,
+        api: ApiClient,
+        settings: CxoneExportSettings | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.api = api
+        self.settings = settings or CxoneExportSettings()
+        self._sleep = sleep
+
+    # -- protocol steps ----------------------------------------------------------------------
+
+    def request_for(self, days: DayRange) -> ExportRequest:
+        """The validated JSON export request for `days` (raises before anything is sent)."""
+        return ExportRequest.for_range(
+            days, fmt="json", columns=self.settings.columns, page_size=self.settings.page_size
+        )
+
+    def create(self, request: ExportRequest) -> ExportJob:
+        return ExportJob.model_validate(
+            self.api.post_json(endpoints.DATA_EXPORTS_PATH, request.to_json())
+        )
+
+    def status(self, export_id: str) -> ExportJob:
+        return ExportJob.model_validate(self.api.get_json(endpoints.export_path(export_id)))
+
+    def wait(self, export_id: str) -> ExportJob:
+        """Poll until `completed` with a growing, bounded interval; `failed` or timeout raise."""
+        deadline = time.monotonic() + self.settings.timeout_s
+        interval = self.settings.poll_initial_s
+        while True:
+            job = self.status(export_id)
+            if job.status == "completed":
+                return job
+            if job.status == "failed":
+                reason = job.errorMessage or "no errorMessage given"
+                raise CxoneExportFailed(f"CXone export {export_id} failed: {reason}")
+            if time.monotonic() + interval > deadline:
+                raise CxoneExportTimeout(
+                    f"CXone export {export_id} still {job.status} after "
+                    f"{self.settings.timeout_s:g} s"
+                )
+            self._sleep(interval)
+            interval = min(interval * 2, self.settings.poll_max_s)
+
+    def pages(
+        self, export_id: str, fmt: ExportFormat = "json", paging: Paging | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield each page's records, following `nextPageToken` until it is null; `paging`
+        collects the reported total and the format retries."""
+        paging = paging if paging is not None else Paging()
+        token: str | None = None
+        for page in range(1, self.settings.max_pages + 1):
+            records, token = self._page(export_id, page, token, fmt, paging)
+            paging.pages += 1
+            yield records
+            if not token:
+                return
+        raise CxoneExportError(
+            f"CXone export {export_id}: still paging after {self.settings.max_pages} pages"
+        )
+
+    # -- the whole protocol --------------------------------------------------------------------
+
+    def export_range(self, days: DayRange) -> RangeExport:
+        """Create one export for `days`, wait for it, and page every record.
+
+        Raises ValueError (pydantic) for a range the API would reject (over 90 days) before any
+        request; `CxoneExportFailed`, `CxoneExportTimeout`, `FormatMismatch`, or an `ApiError`
+        from the transport once retries are exhausted.
+        """
+        request = self.request_for(days)
+        before = self.api.stats.snapshot()
+        requested_at = _now()
+        job = self.create(request)
+        log.info("created CXone export %s for %s (%d days)", job.id, days, days.days)
+        job = self.wait(job.id)
+        completed_at = _now()
+        records: list[dict[str, Any]] = []
+        paging = Paging()
+        for page in self.pages(job.id, request.format, paging):
+            records.extend(page)
+        spent: RequestStatsSnapshot = self.api.stats.snapshot() - before
+        log.info("CXone export %s: %d records in %d page(s)", job.id, len(records), paging.pages)
+        return RangeExport(
+            export_id=job.id,
+            range=days,
+            records=records,
+            pages=paging.pages,
+            total_reported=paging.total if paging.total is not None else job.totalRecords,
+            timings=ExportTimings(requested_at, completed_at, _now()),
+            format_retries=paging.format_retries,
+            request_stats=spent.as_dict(),
+        )
+
+    def export_days(
+        self, days: Iterable[dt.date], max_days: int = MAX_RANGE_DAYS
+    ) -> list[RangeExport]:
+        """Export any set of days as as few jobs as the 90-day limit and gaps allow."""
+        return [self.export_range(r) for r in split_days(days, max_days)]
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _page(
+        self, export_id: str, page: int, token: str | None, fmt: ExportFormat, paging: Paging
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page, re-fetched with the same token while it arrives in the wrong format."""
+        params: dict[str, Any] = {"pageSize": self.settings.page_size}
+        if token:
+            params["nextPageToken"] = token
+        attempts = self.settings.format_attempts
+        for attempt in range(1, attempts + 1):
+            response = self.api.request("GET", endpoints.export_data_path(export_id), params=params)
+            try:
+                return self._parse_page(response, fmt, paging)
+            except _WrongFormat as wrong:
+                if attempt == attempts:
+                    raise FormatMismatch(export_id, page, fmt, wrong.actual, attempts) from None
+                paging.format_retries += 1
+                log.warning(
+                    "CXone export %s page %d: expected %s, got %s; fetching it again (%d/%d)",
+                    export_id,
+                    page,
+                    fmt,
+                    wrong.actual,
+                    attempt + 1,
+                    attempts,
+                )
+                self._sleep(self.settings.format_retry_pause_s * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _parse_page(
+        self, response: httpx.Response, fmt: ExportFormat, paging: Paging
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        if fmt != "json":
+            # Only JSON pages are consumed here; CSV/XLSX would lose the numbers' types.
+            raise CxoneExportError(f"paging format {fmt!r} is not supported by this client")
+        content_type = response.headers.get("Content-Type", "")
+        media = content_type.split(";", 1)[0].strip().lower()
+        if media != CONTENT_TYPES["json"]:
+            raise _WrongFormat(f"Content-Type {media or 'missing'!r}")
+        try:
+            body = json.loads(response.content)
+        except ValueError:
+            raise _WrongFormat("a body that is not JSON") from None
+        if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+            raise _WrongFormat("JSON without a 'data' list")
+        token = body.get("nextPageToken")
+        if token is not None and not isinstance(token, str):
+            raise _WrongFormat(f"nextPageToken of type {type(token).__name__}")
+        records = body["data"]
+        if not all(isinstance(r, dict) for r in records):
+            raise _WrongFormat("'data' items that are not objects")
+        total = body.get("totalRecords")
+        if isinstance(total, int) and not isinstance(total, bool):
+            paging.total = total
+        return records, token or None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,40 @@
+"""Checks on an import: the table holds every valid row, and every source row is accounted for."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from cx_assets.genesys.datatable_import import Verification
+
+IMPORT_VERIFIED = "import_verified"
+NOTHING_LOST = "nothing_lost"
+SHOWN = 10
+
+
+def import_verified(verification: Verification) -> dg.AssetCheckResult:
+    """Read back after the import: a valid row missing or different in the table fails it."""
+    return dg.AssetCheckResult(
+        check_name=IMPORT_VERIFIED,
+        passed=verification.ok,
+        metadata={
+            "rows_checked": verification.checked,
+            "missing": len(verification.missing),
+            "different": len(verification.different),
+            "first_missing": ", ".join(map(str, verification.missing[:SHOWN])) or "none",
+            "first_different": ", ".join(map(str, verification.different[:SHOWN])) or "none",
+        },
+    )
+
+
+def nothing_lost(source_rows: int, imported: int, quarantined: int) -> dg.AssetCheckResult:
+    """Every row read is either in the table or in quarantine, never silently dropped."""
+    return dg.AssetCheckResult(
+        check_name=NOTHING_LOST,
+        passed=source_rows == imported + quarantined,
+        metadata={
+            "source_rows": source_rows,
+            "imported": imported,
+            "quarantined": quarantined,
+            "unaccounted": source_rows - imported - quarantined,
+        },
+    )

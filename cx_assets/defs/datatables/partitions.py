@@ -1,0 +1,23 @@
+"""Snapshots are partitioned by table x day; the table dimension is discovered, not coded."""
+
+import dagster as dg
+
+from cx_assets import settings
+
+TABLE_DIM = "table"
+DATE_DIM = "date"
+
+#: One key per Genesys data table id, added by the discovery sensor (or `cx-assets demo`).
+datatable_ids = dg.DynamicPartitionsDefinition(name="genesys_datatables")
+
+snapshot_partitions = dg.MultiPartitionsDefinition(
+    {
+        DATE_DIM: dg.DailyPartitionsDefinition(start_date=settings.start_date()),
+        TABLE_DIM: datatable_ids,
+    }
+)
+
+
+def snapshot_partition_key(table_id: str, day: str) -> str:
+    """The multi-partition key string for one table on one day (e.g. for the CLI)."""
+    return str(dg.MultiPartitionKey({DATE_DIM: day, TABLE_DIM: table_id}))

@@ -1,0 +1,36 @@
+"""The NICE CXone side of the emulator (under `/cxone`) and the data-lake webhook receiver.
+
+`mounts(ctx)` registers both services in `ctx.services` (closed with the app) and returns the two
+mounts for the app. CXone has its own tokens and budget (see guard.py); request faults
+(`http_429`, `http_5xx`, `slow`, …) reach it through the app's WireMiddleware like any path.
+"""
+
+from __future__ import annotations
+
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+
+from cx_assets.emulator.context import EmulatorContext
+from cx_assets.emulator.cxone import lake_webhook
+from cx_assets.emulator.cxone import routes as cxone_routes
+from cx_assets.emulator.cxone.guard import CxoneGuard
+from cx_assets.emulator.cxone.lake_webhook import LakeWebhookStore
+from cx_assets.emulator.cxone.service import CxoneService
+
+CXONE_PREFIX = "/cxone"
+LAKE_WEBHOOK_PREFIX = "/lake-webhook"
+
+
+def mounts(ctx: EmulatorContext) -> list[BaseRoute]:
+    """Build CXone's and the receiver's state from `ctx.config` and mount their routes."""
+    service = CxoneService.from_config(ctx.config)
+    ctx.services["cxone"] = service
+    ctx.services["lake_webhook"] = LakeWebhookStore(ctx.config.state_dir)
+    guard = Middleware(CxoneGuard, tokens=service.tokens, limiter=service.limiter)
+    return [
+        Mount(CXONE_PREFIX, routes=cxone_routes.ROUTES, middleware=[guard]),
+        Mount(LAKE_WEBHOOK_PREFIX, routes=lake_webhook.ROUTES),
+    ]
+
+
+__all__ = ["CXONE_PREFIX", "LAKE_WEBHOOK_PREFIX", "CxoneService", "LakeWebhookStore", "mounts"]

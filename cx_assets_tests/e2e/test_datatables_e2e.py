@@ -1,0 +1,169 @@
+"""Data tables through Dagster: discovered partitions, consistent snapshots with checks and
+schema drift, and declared imports that quarantine bad rows and are idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import httpx
+
+from cx_assets.defs.datatables.declarations import ImportDeclaration, load_declarations
+from cx_assets.defs.datatables.discovery import add_table_partitions, datatables_discovery_sensor
+from cx_assets.defs.datatables.imports import build_import_asset
+from cx_assets.defs.datatables.partitions import snapshot_partition_key
+from cx_assets.defs.datatables.snapshots import genesys_datatable_snapshot
+from cx_assets_tests.e2e.pipeline_testkit import Pipeline
+
+TIERS = "6b1f6a0e-1c2d-4e5f-8a9b-000000000001"
+HOLIDAYS = "6b1f6a0e-1c2d-4e5f-8a9b-000000000003"
+DAY = "2024-03-01"
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {e.check_name: e for e in result.get_asset_check_evaluations()}
+
+
+def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    [event] = result.get_asset_materialization_events()
+    return {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+
+
+def _snapshot(pipeline: Pipeline, table_id: str, day: str = DAY) -> dg.ExecuteInProcessResult:
+    return pipeline.materialize_assets(
+        [genesys_datatable_snapshot], partition_key=snapshot_partition_key(table_id, day)
+    )
+
+
+def _discover(pipeline: Pipeline) -> list[str]:
+    return add_table_partitions(pipeline.instance, pipeline.resources()["genesys"])
+
+
+def test_sensor_adds_every_table_as_a_partition(pipeline: Pipeline) -> None:
+    context = dg.build_sensor_context(
+        instance=pipeline.instance, resources={"genesys": pipeline.resources()["genesys"]}
+    )
+    result = datatables_discovery_sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    [request] = result.dynamic_partitions_requests or []
+    assert TIERS in request.partition_keys and HOLIDAYS in request.partition_keys
+    assert len(request.partition_keys) == 4
+
+
+def test_snapshot_lands_in_the_catalog_with_passing_checks(pipeline: Pipeline) -> None:
+    assert len(_discover(pipeline)) == 4
+    result = _snapshot(pipeline, TIERS)
+    checks = _checks(result)
+    assert {name: c.passed for name, c in checks.items()} == {
+        "rows_match_server": True,
+        "primary_key_unique": True,
+        "schema_matches_server": True,
+        "schema_drift": True,
+    }
+    metadata = _metadata(result)
+    assert metadata["dagster/row_count"] == 2500
+    assert metadata["pages"] == 3
+    [(rows, day)] = pipeline.sql(
+        "SELECT count(*), min(snapshot_date) FROM datatables.customer_tiers"
+    )
+    assert rows == 2500 and str(day) == DAY
+    [(table_name, row_count)] = pipeline.sql(
+        "SELECT table_name, row_count FROM datatable_snapshots WHERE table_id = ?", [TIERS]
+    )
+    assert (table_name, row_count) == ("Customer Tiers", 2500)
+
+
+def test_composite_key_table_snapshot(pipeline: Pipeline) -> None:
+    _discover(pipeline)
+    result = _snapshot(pipeline, HOLIDAYS)
+    assert all(c.passed for c in _checks(result).values())
+    assert pipeline.sql("SELECT count(*) FROM datatables.holiday_calendar") == [(60,)]
+
+
+def test_table_changed_mid_snapshot_restarts_and_stays_consistent(pipeline: Pipeline) -> None:
+    _discover(pipeline)
+    pipeline.emulator.add_faults(
+        {"kind": "table_modified", "count": 1, "path_prefix": f"/api/v2/datatables/{TIERS}/rows"}
+    )
+    result = _snapshot(pipeline, TIERS)
+    metadata = _metadata(result)
+    assert metadata["restarts"] == 1
+    assert metadata["dagster/row_count"] == 2500
+    assert all(c.passed for c in _checks(result).values())
+    [(etag,)] = pipeline.sql("SELECT etag FROM datatable_snapshots WHERE table_id = ?", [TIERS])
+    assert etag == metadata["etag"]
+
+
+def _token(pipeline: Pipeline) -> str:
+    response = httpx.post(
+        f"{pipeline.emulator.url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(pipeline.emulator.client_id, pipeline.emulator.client_secret),
+    )
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def test_schema_drift_is_reported_as_a_warning(pipeline: Pipeline) -> None:
+    _discover(pipeline)
+    _snapshot(pipeline, HOLIDAYS, "2024-03-01")
+    headers = {"Authorization": f"Bearer {_token(pipeline)}"}
+    url = f"{pipeline.emulator.url}/api/v2/datatables/{HOLIDAYS}/schema"
+    schema = httpx.get(url, headers=headers).json()
+    columns = [*schema["columns"], {"name": "hours", "type": "string", "isPrimaryKey": False}]
+    httpx.put(url, headers=headers, json={"columns": columns}).raise_for_status()
+    result = _snapshot(pipeline, HOLIDAYS, "2024-03-02")
+    drift = _checks(result)["schema_drift"]
+    assert not drift.passed
+    assert drift.severity == dg.AssetCheckSeverity.WARN
+    assert "added hours (string)" in str(drift.metadata["changes"].value)
+    assert _checks(result)["schema_matches_server"].passed
+
+
+def _demo_import() -> ImportDeclaration:
+    [declaration] = [d for d in load_declarations() if d.name == "customer_tiers_update"]
+    return declaration
+
+
+def test_import_quarantines_invalid_rows_and_is_idempotent(pipeline: Pipeline) -> None:
+    asset = build_import_asset(_demo_import())
+    first = pipeline.materialize_assets([asset])
+    metadata = _metadata(first)
+    assert (metadata["inserted"], metadata["updated"], metadata["quarantined"]) == (7, 0, 5)
+    assert all(c.passed for c in _checks(first).values())
+    reasons = pipeline.sql("SELECT row_number, field FROM datatable_quarantine ORDER BY row_number")
+    assert reasons == [
+        (7, "credit_limit"),
+        (8, "customer_id"),
+        (9, "vip"),
+        (10, "since"),
+        (11, "customer_id"),
+    ]
+
+    second = pipeline.materialize_assets([asset])
+    metadata = _metadata(second)
+    assert (metadata["inserted"], metadata["updated"], metadata["unchanged"]) == (0, 0, 7)
+    assert all(c.passed for c in _checks(second).values())
+    _discover(pipeline)
+    _snapshot(pipeline, TIERS)
+    rows = pipeline.sql(
+        "SELECT customer_id, credit_limit FROM datatables.customer_tiers "
+        "WHERE customer_id LIKE 'C-900%' ORDER BY customer_id"
+    )
+    assert [r[0] for r in rows] == [f"C-90000{n}" for n in range(1, 7)] + ["C-900012"]
+    assert ("C-900005", 7500.0) in rows
+    assert pipeline.sql("SELECT count(*) FROM datatables.customer_tiers") == [(2507,)]
+
+
+def test_a_source_column_the_table_lacks_halts_before_any_write(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    source = tmp_path / "tiers.csv"
+    source.write_text("customer_id,tier,region\nC-1,gold,EMEA\n")
+    declaration = ImportDeclaration(name="bad_columns", table_id=TIERS, source=source)
+    result = pipeline.materialize_assets([build_import_asset(declaration)], raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
+    assert "region" in str(failure.event_specific_data)
+    assert pipeline.emulator.stats().get("datatable_batches", {}).get(TIERS, []) == []
