@@ -28,6 +28,8 @@ FaultKind = Literal[
     "table_modified",
     "reject_batch",
     "wrong_format",
+    "drop_callback",
+    "concurrent_edit",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 

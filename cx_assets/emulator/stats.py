@@ -14,6 +14,7 @@ class Stats:
         self._by_status: Counter[str] = Counter()
         self._events: Counter[str] = Counter()
         self._datatable_batches: dict[str, list[int]] = {}
+        self._logs: dict[str, list[Any]] = {}
 
     def record(self, path: str, status: int) -> None:
         with self._lock:
@@ -29,9 +30,19 @@ class Stats:
         with self._lock:
             self._datatable_batches.setdefault(table_id, []).append(size)
 
+    def log(self, name: str, item: Any) -> None:
+        """Append a JSON-able item to the list `name` that `/admin/stats` shows, in order.
+
+        The way an API module reports what it saw (requests filed, callbacks delivered) without
+        a new method here for each.
+        """
+        with self._lock:
+            self._logs.setdefault(name, []).append(item)
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
+                **{name: list(items) for name, items in self._logs.items()},
                 "requests": sum(self._by_status.values()),
                 "by_path": {path: dict(c) for path, c in sorted(self._by_path.items())},
                 "by_status": dict(self._by_status),
