@@ -29,6 +29,7 @@ dev: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/export_ingest.py
+	$(BIN)/python benchmarks/datatables.py
 
 clean:
 	rm -rf .cx_data .dagster_home

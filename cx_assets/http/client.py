@@ -56,9 +56,12 @@ class ApiClient:
         user_agent: str = "cx-assets/0.1",
         limits: httpx.Limits = DEFAULT_LIMITS,
         sleep: Callable[[float], None] = time.sleep,
+        on_response: Callable[[httpx.Response], None] | None = None,
     ) -> None:
         """`pacer=None` gives a default pacer: it never waits unless responses carry
-        rate-limit headers, so it is always safe. `sleep` is injectable for tests."""
+        rate-limit headers, so it is always safe. `sleep` is injectable for tests.
+        `on_response` sees every API response (retries included) as it arrives, e.g. for a
+        benchmark's timeline of statuses and rate-limit headers."""
         self.base_url = base_url.rstrip("/")
         self._origin = _origin(self.base_url)
         self.auth = auth
@@ -68,6 +71,7 @@ class ApiClient:
             auth.stats = self.stats  # token calls show up in the same counters
         self.pacer = pacer or RateLimitPacer()
         self._sleep = sleep
+        self._on_response = on_response
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=timeout,
@@ -198,6 +202,8 @@ class ApiClient:
     def _observe(self, response: httpx.Response) -> None:
         self.pacer.observe(response.headers)
         self._count_response(response)
+        if self._on_response is not None:
+            self._on_response(response)
 
     def _count_response(self, response: httpx.Response) -> None:
         self.stats.record_response(response.status_code, response.num_bytes_downloaded)
