@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from cx_assets.emulator import admin, datatables, exports, files
+from cx_assets.emulator import admin, datatables, exports, files, privacy
 from cx_assets.emulator.auth import TOKEN_PATH, TokenStore, token_endpoint
 from cx_assets.emulator.config import EmulatorConfig
 from cx_assets.emulator.context import Api, EmulatorContext
@@ -22,7 +22,7 @@ from cx_assets.emulator.ratelimit import RateLimiter
 from cx_assets.emulator.stats import Stats
 
 #: Every vendor API the emulator serves. A new API: a module exporting an `Api`, added here.
-APIS: tuple[Api, ...] = (exports.API, datatables.API)
+APIS: tuple[Api, ...] = (exports.API, datatables.API, privacy.API)
 
 
 def create_context(config: EmulatorConfig, apis: Sequence[Api] = APIS) -> EmulatorContext:
@@ -31,7 +31,7 @@ def create_context(config: EmulatorConfig, apis: Sequence[Api] = APIS) -> Emulat
     return EmulatorContext(
         config=config,
         tokens=TokenStore(config.clients, config.client_scopes, scopes, config.token_ttl_s),
-        limiter=RateLimiter(config.rate_limit_per_minute),
+        limiter=RateLimiter(config.rate_limit_per_minute, window_s=config.rate_window_s),
         faults=FaultBoard(config.faults, seed=config.seed),
         stats=Stats(),
         signer=Signer(

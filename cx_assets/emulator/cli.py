@@ -28,7 +28,11 @@ _FLAGS: dict[str, tuple[str, type]] = {
     "--run-delay": ("run_delay_s", float),
     "--token-ttl": ("token_ttl_s", int),
     "--rate-limit": ("rate_limit_per_minute", int),
+    "--rate-window": ("rate_window_s", float),
     "--url-expiry": ("url_expiry_s", int),
+    "--cxone-records-per-day": ("cxone_records_per_day", int),
+    "--cxone-missing-rate": ("cxone_missing_rate", float),
+    "--cxone-rate-limit": ("cxone_rate_limit_per_minute", int),
 }
 
 

@@ -47,6 +47,8 @@ class EmulatorConfig:
     run_delay_s: float = 0.5
     token_ttl_s: int = 3600
     rate_limit_per_minute: int = 300
+    #: The rate-limit window (the budget is per window); 60 s like the vendors, short in tests.
+    rate_window_s: float = 60.0
     clients: Mapping[str, str] = field(default_factory=lambda: DEFAULT_CLIENTS)
     client_scopes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     url_expiry_s: int = 900
@@ -58,6 +60,15 @@ class EmulatorConfig:
     cxone_rate_limit_per_minute: int = 300
     cxone_queue_delay_s: float | None = None
     cxone_run_delay_s: float | None = None
+    #: Privacy export requests: delays left at None follow `queue_delay_s` / `run_delay_s`.
+    privacy_queue_delay_s: float | None = None
+    privacy_run_delay_s: float | None = None
+    #: Signs completion callbacks (shared with the receiver out of band; not shown in repr).
+    webhook_secret: str = field(default="emulator-webhook-secret", repr=False)
+    #: A failed callback is retried up to `callback_attempts` in all, sleeping from
+    #: `callback_backoff_s`, doubling each time.
+    callback_attempts: int = 5
+    callback_backoff_s: float = 0.5
 
     def __post_init__(self) -> None:
         checks = {
@@ -66,6 +77,7 @@ class EmulatorConfig:
             "malformed_rate": 0.0 <= self.malformed_rate <= 1.0,
             "token_ttl_s": self.token_ttl_s >= 1,
             "rate_limit_per_minute": self.rate_limit_per_minute >= 1,
+            "rate_window_s": self.rate_window_s > 0,
             "url_expiry_s": self.url_expiry_s >= 1,
             "queue_delay_s": self.queue_delay_s >= 0,
             "run_delay_s": self.run_delay_s >= 0,
@@ -74,6 +86,11 @@ class EmulatorConfig:
             "cxone_rate_limit_per_minute": self.cxone_rate_limit_per_minute >= 1,
             "cxone_queue_delay_s": (self.cxone_queue_delay_s or 0) >= 0,
             "cxone_run_delay_s": (self.cxone_run_delay_s or 0) >= 0,
+            "privacy_queue_delay_s": (self.privacy_queue_delay_s or 0) >= 0,
+            "privacy_run_delay_s": (self.privacy_run_delay_s or 0) >= 0,
+            "webhook_secret": bool(self.webhook_secret),
+            "callback_attempts": self.callback_attempts >= 1,
+            "callback_backoff_s": self.callback_backoff_s >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -92,6 +109,15 @@ class EmulatorConfig:
         run = self.run_delay_s if self.cxone_run_delay_s is None else self.cxone_run_delay_s
         return queue, run
 
+    @property
+    def privacy_delays_s(self) -> tuple[float, float]:
+        """Privacy requests' (queued, processing) durations, falling back to the Genesys delays."""
+        queue, run = self.privacy_queue_delay_s, self.privacy_run_delay_s
+        return (
+            self.queue_delay_s if queue is None else queue,
+            self.run_delay_s if run is None else run,
+        )
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EmulatorConfig:
         """Read CX_EMULATOR_* variables (unset ones keep their defaults)."""
@@ -109,6 +135,7 @@ class EmulatorConfig:
             "RUN_DELAY_S": ("run_delay_s", float),
             "TOKEN_TTL_S": ("token_ttl_s", int),
             "RATE_LIMIT": ("rate_limit_per_minute", int),
+            "RATE_WINDOW_S": ("rate_window_s", float),
             "URL_EXPIRY_S": ("url_expiry_s", int),
             "SIGNING_SECRET": ("signing_secret", str),
             "CXONE_RECORDS_PER_DAY": ("cxone_records_per_day", int),
@@ -116,6 +143,11 @@ class EmulatorConfig:
             "CXONE_RATE_LIMIT": ("cxone_rate_limit_per_minute", int),
             "CXONE_QUEUE_DELAY_S": ("cxone_queue_delay_s", float),
             "CXONE_RUN_DELAY_S": ("cxone_run_delay_s", float),
+            "PRIVACY_QUEUE_DELAY_S": ("privacy_queue_delay_s", float),
+            "PRIVACY_RUN_DELAY_S": ("privacy_run_delay_s", float),
+            "WEBHOOK_SECRET": ("webhook_secret", str),
+            "CALLBACK_ATTEMPTS": ("callback_attempts", int),
+            "CALLBACK_BACKOFF_S": ("callback_backoff_s", float),
         }
         for suffix, (name, cast) in casts.items():
             raw = env.get(f"CX_EMULATOR_{suffix}")

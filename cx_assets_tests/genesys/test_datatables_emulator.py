@@ -230,3 +230,21 @@ def test_a_read_only_token_cannot_write(emulator: EmulatorServer) -> None:
     ):
         client.upsert(TIERS, [{"customer_id": "C-1"}])
     assert batches_seen(emulator, TIERS) == []
+
+
+def test_a_429_storm_under_a_tight_budget_never_overspends_it(
+    emulator_factory: EmulatorFactory,
+) -> None:
+    """Budget 8 per 1 s window plus injected 429s: the import spans several windows, and every
+    429 the server sent is an injected one — the client never went over the budget itself."""
+    emu = emulator_factory(rate_limit_per_minute=8, rate_window_s=1.0)
+    emu.add_faults("http_429:count=4,retry_after=1,path_prefix=/api/v2/datatables")
+    with tables_client(emu) as client:
+        rows = validate_rows(tier_rows(1, 3000), client.get_schema(TIERS)).valid
+        outcome = import_rows(client, TIERS, rows)
+        stats = client.api.stats.as_dict()
+    assert outcome.inserted == 3000
+    assert sum(outcome.chunk_sizes) >= 3000 and len(outcome.chunk_sizes) > 8  # > 1 window
+    assert stats["throttled"] == 4
+    assert emu.stats()["faults_fired"]["http_429"] == 4
+    assert emulator_status_count(emu, ROWS_PATH, 429) == 4  # no budget 429 at all

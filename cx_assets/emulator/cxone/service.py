@@ -26,7 +26,7 @@ class CxoneService:
     def from_config(cls, config: EmulatorConfig) -> CxoneService:
         return cls(
             tokens=TokenStore(config.cxone_clients, {}, SCOPES, config.token_ttl_s),
-            limiter=RateLimiter(config.cxone_rate_limit_per_minute),
+            limiter=RateLimiter(config.cxone_rate_limit_per_minute, window_s=config.rate_window_s),
             exports=CxoneExportStore(config),
         )
 
