@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from cx_assets.emulator import admin, datatables, exports, files, privacy
+from cx_assets.emulator import admin, data_actions, datatables, exports, files, privacy
 from cx_assets.emulator.auth import TOKEN_PATH, TokenStore, token_endpoint
 from cx_assets.emulator.config import EmulatorConfig
 from cx_assets.emulator.context import Api, EmulatorContext
@@ -22,7 +22,7 @@ from cx_assets.emulator.ratelimit import RateLimiter
 from cx_assets.emulator.stats import Stats
 
 #: Every vendor API the emulator serves. A new API: a module exporting an `Api`, added here.
-APIS: tuple[Api, ...] = (exports.API, datatables.API, privacy.API)
+APIS: tuple[Api, ...] = (exports.API, datatables.API, privacy.API, data_actions.API)
 
 
 def create_context(config: EmulatorConfig, apis: Sequence[Api] = APIS) -> EmulatorContext:

@@ -1,0 +1,11 @@
+"""Genesys Cloud data action rules as code: applied from the repo, drift-checked, audited."""
+
+from cx_assets.defs.data_actions.assets import rule_assets
+from cx_assets.defs.data_actions.checks import drift_checks
+from cx_assets.defs.data_actions.schedules import apply_job, drift_job, drift_schedule
+
+ASSETS = rule_assets()
+ASSET_CHECKS = drift_checks()
+JOBS = [apply_job, drift_job]
+SCHEDULES = [drift_schedule]
+SENSORS: list = []
