@@ -2,14 +2,20 @@
 
 import dagster as dg
 
-from cx_assets.defs import data_actions, datatables, genesys_exports
-from cx_assets.defs.resources import catalog_from_env, genesys_from_env
+from cx_assets.defs import cxone, data_actions, datatables, genesys_exports, privacy
+from cx_assets.defs.resources import catalog_from_env, cxone_from_env, genesys_from_env
+
+FLOWS = (genesys_exports, datatables, cxone, privacy, data_actions)
 
 defs = dg.Definitions(
-    assets=[*genesys_exports.ASSETS, *datatables.ASSETS, *data_actions.ASSETS],
+    assets=[asset for flow in FLOWS for asset in flow.ASSETS],
     asset_checks=[*data_actions.ASSET_CHECKS],
-    jobs=[*genesys_exports.JOBS, *datatables.JOBS, *data_actions.JOBS],
-    schedules=[*genesys_exports.SCHEDULES, *datatables.SCHEDULES, *data_actions.SCHEDULES],
-    sensors=[*datatables.SENSORS, *data_actions.SENSORS],
-    resources={"genesys": genesys_from_env(), "catalog": catalog_from_env()},
+    jobs=[job for flow in FLOWS for job in flow.JOBS],
+    schedules=[s for flow in FLOWS for s in getattr(flow, "SCHEDULES", [])],
+    sensors=[s for flow in FLOWS for s in getattr(flow, "SENSORS", [])],
+    resources={
+        "genesys": genesys_from_env(),
+        "cxone": cxone_from_env(),
+        "catalog": catalog_from_env(),
+    },
 )

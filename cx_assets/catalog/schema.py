@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cx_assets.catalog import cxone_tables, datatable_tables
+from cx_assets.catalog import cxone_tables, datatable_tables, privacy_tables
 
 SCHEMA_VERSION = 1
 
@@ -80,6 +80,7 @@ _DDL = (
     _table_ddl("audit_log", AUDIT_COLUMNS, "seq"),
     *datatable_tables.DDL,
     *cxone_tables.DDL,
+    *privacy_tables.DDL,
 )
 
 
@@ -91,6 +92,7 @@ TABLES = (
     "audit_log",
     *datatable_tables.TABLES,
     *cxone_tables.TABLES,
+    *privacy_tables.TABLES,
 )
 
 

@@ -1,0 +1,260 @@
+"""Privacy requests through Dagster against the emulator: a request file becomes a partition and
+is filed exactly once even when the submit run is retried; completion is found by the tracking
+sensor's polling, or by a signed webhook alone, or by both together with one download; the export
+lands verified in the owner-only privacy area (never in the lake) with a complete audit trail and
+no personal data in the catalog; FAILED requests, a revoked token and 504s while tracking are
+handled; a request that breaks a rule is rejected and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import stat
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+import uvicorn
+
+from cx_assets.catalog import privacy as cat
+from cx_assets.defs.privacy import privacy_export, privacy_request
+from cx_assets.defs.privacy.partitions import privacy_requests
+from cx_assets.defs.privacy.sensors import _client_factory, privacy_requests_sensor
+from cx_assets.defs.privacy.tracking import PollPolicy, TickOutcome, track
+from cx_assets.genesys.privacy_models import derive_request_id
+from cx_assets.genesys.privacy_webhook import (
+    CALLBACK_PATH,
+    EMULATOR_WEBHOOK_SECRET,
+    PrivacyInbox,
+    create_webhook_app,
+)
+from cx_assets.lake.privacy_area import PrivacyArea
+from cx_assets.lake.verified_download import sha256_file
+from cx_assets_tests.e2e.pipeline_testkit import Pipeline
+
+SUBJECT = "subject-user-7731"
+NOW_POLL = PollPolicy(initial_s=0.0)
+
+
+def _request_file(key: str, area: PrivacyArea, **changes: Any) -> Path:
+    body: dict[str, Any] = {
+        "entityType": "user",
+        "entityId": SUBJECT,
+        "dataTypes": ["profile", "interactions"],
+        "format": "json",
+        "timeRange": {"start": "2024-03-01T00:00:00Z", "end": "2024-03-20T00:00:00Z"},
+        **changes,
+    }
+    area.requests_dir.mkdir(parents=True, exist_ok=True)
+    path = area.requests_dir / f"{key}.json"
+    path.write_text(json.dumps(body))
+    return path
+
+
+def _area(pipeline: Pipeline) -> PrivacyArea:
+    return PrivacyArea(pipeline.data_dir)
+
+
+def _declare(pipeline: Pipeline, key: str, **changes: Any) -> dg.SensorResult | dg.SkipReason:
+    """Drop a request file and run the requests sensor the way the daemon would."""
+    _request_file(key, _area(pipeline), **changes)
+    resources = pipeline.resources()
+    context = dg.build_sensor_context(instance=pipeline.instance, resources=resources)
+    result = privacy_requests_sensor(context)
+    if isinstance(result, dg.SkipReason):
+        return result
+    for request in result.dynamic_partitions_requests or []:
+        pipeline.instance.add_dynamic_partitions(
+            privacy_requests.name or "", request.partition_keys
+        )
+    return result
+
+
+def _submit(pipeline: Pipeline, key: str) -> dg.ExecuteInProcessResult:
+    return pipeline.materialize_assets([privacy_request], partition_key=key)
+
+
+def _tick(
+    pipeline: Pipeline, policy: PollPolicy = NOW_POLL, now: dt.datetime | None = None
+) -> TickOutcome:
+    resources = pipeline.resources()
+    with _client_factory(resources["genesys"]) as factory:
+        return track(
+            pipeline.catalog_path,
+            PrivacyInbox(_area(pipeline)),
+            factory,
+            actor=resources["genesys"].client_id,
+            policy=policy,
+            now=now,
+        )
+
+
+def _tick_until_download(pipeline: Pipeline, key: str, **kwargs: Any) -> list[TickOutcome]:
+    ticks = []
+    for _ in range(100):
+        ticks.append(_tick(pipeline, **kwargs))
+        if key in ticks[-1].downloads:
+            return ticks
+        time.sleep(0.05)
+    raise AssertionError(f"{key} never completed: {ticks[-1]}")
+
+
+def _actions(pipeline: Pipeline, key: str) -> list[str]:
+    return [e["action"] for e in cat.trail(pipeline.catalog_path, derive_request_id(key))]
+
+
+def _wait_for(predicate: Any, what: str) -> None:
+    deadline = time.monotonic() + 15
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def receiver(pipeline: Pipeline) -> Iterator[str]:
+    """The webhook receiver on a free loopback port, writing into the pipeline's data root."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    app = create_webhook_app(pipeline.data_dir, EMULATOR_WEBHOOK_SECRET)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    _wait_for(lambda: server.started, "the webhook receiver")
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}{CALLBACK_PATH}"
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_request_file_to_verified_export_by_polling(pipeline: Pipeline) -> None:
+    result = _declare(pipeline, "dsar-poll")
+    assert isinstance(result, dg.SensorResult)
+    assert [r.partition_key for r in result.run_requests or []] == ["dsar-poll"]
+    assert not _area(pipeline).requests_dir.joinpath("dsar-poll.json").exists()
+    _submit(pipeline, "dsar-poll")
+    _submit(pipeline, "dsar-poll")  # a retried submit run
+    request_id = derive_request_id("dsar-poll")
+    assert pipeline.emulator.stats()["privacy_requests"] == [request_id]
+
+    ticks = _tick_until_download(pipeline, "dsar-poll")
+    assert sum(t.downloads.count("dsar-poll") for t in ticks) == 1
+    assert _tick(pipeline).downloads == []  # never launched twice
+    export = pipeline.materialize_assets([privacy_export], partition_key="dsar-poll")
+    [check] = export.get_asset_check_evaluations()
+    assert check.passed, check.metadata
+
+    row = cat.request_row(pipeline.catalog_path, "dsar-poll")
+    assert row is not None and row.status == "DELIVERED"
+    assert row["completion_source"] == "poll"
+    path = pipeline.data_dir / row["export_path"]
+    assert path == pipeline.data_dir / "privacy" / "exports" / "dsar-poll" / "export.json"
+    assert sha256_file(path) == row["sha256"] and path.stat().st_size == row["bytes"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for folder in (path.parent, path.parent.parent, pipeline.data_dir / "privacy"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    document = json.loads(path.read_text())
+    assert document["requestId"] == request_id
+    assert row["record_count"] == sum(len(v) for v in document["data"].values())
+    assert not (pipeline.data_dir / "lake").exists() or not any(
+        "privacy" in str(p) for p in (pipeline.data_dir / "lake").rglob("*")
+    )
+    actions = _actions(pipeline, "dsar-poll")
+    assert actions[:3] == ["validated", "submitted", "submitted"]  # resubmission is audited
+    assert actions[-3:] == ["download_requested", "downloaded", "verified"]
+    assert "status_changed" in actions
+    # The catalog (state and audit) never holds the subject's id or the presigned URL.
+    dump = str(pipeline.sql("SELECT * FROM privacy_requests")) + str(
+        pipeline.sql("SELECT details FROM audit_log")
+    )
+    assert SUBJECT not in dump and "sig" not in dump.lower().replace("signature", "")
+
+
+def test_webhook_alone_completes_a_request(pipeline: Pipeline, receiver: str) -> None:
+    _declare(pipeline, "dsar-hook", callbackUrl=receiver)
+    _submit(pipeline, "dsar-hook")
+    inbox = PrivacyInbox(_area(pipeline))
+    _wait_for(lambda: inbox.pending(), "the completion callback")
+    # The polling path is not due for an hour: only the callback can complete the request.
+    quiet = PollPolicy(initial_s=3600)
+    outcome = _tick(pipeline, quiet, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    assert outcome.polled == [] and outcome.downloads == ["dsar-hook"]
+    pipeline.materialize_assets([privacy_export], partition_key="dsar-hook")
+    row = cat.request_row(pipeline.catalog_path, "dsar-hook")
+    assert row is not None and (row.status, row["completion_source"]) == ("DELIVERED", "webhook")
+    assert "callback_received" in _actions(pipeline, "dsar-hook")
+    callbacks = pipeline.emulator.stats()["privacy_callbacks"]
+    assert callbacks, "the emulator reported no callback deliveries"
+
+
+def test_webhook_and_polling_together_download_once(pipeline: Pipeline, receiver: str) -> None:
+    _declare(pipeline, "dsar-both", callbackUrl=receiver)
+    _submit(pipeline, "dsar-both")
+    _wait_for(lambda: PrivacyInbox(_area(pipeline)).pending(), "the completion callback")
+    ticks = [_tick(pipeline) for _ in range(3)]  # callback applied and poll due in one tick
+    assert [t.downloads for t in ticks] == [["dsar-both"], [], []]
+    actions = _actions(pipeline, "dsar-both")
+    assert actions.count("download_requested") == 1
+    assert actions.count("callback_received") == 1
+
+
+def test_a_failed_request_records_the_reason(pipeline: Pipeline) -> None:
+    pipeline.emulator.add_faults(
+        {"kind": "export_failed", "count": 1, "path_prefix": "/api/v2/data/privacy"}
+    )
+    _declare(pipeline, "dsar-fail")
+    _submit(pipeline, "dsar-fail")
+    for _ in range(100):
+        assert _tick(pipeline).downloads == []
+        row = cat.request_row(pipeline.catalog_path, "dsar-fail")
+        if row is not None and row.status == "FAILED":
+            break
+        time.sleep(0.05)
+    assert row is not None and row.status == "FAILED" and row["failure_reason"]
+    [failed] = [
+        e
+        for e in cat.trail(pipeline.catalog_path, row.request_id)
+        if e["action"] == "status_changed" and e["details"]["to"] == "FAILED"
+    ]
+    assert failed["details"]["failure_reason"] == row["failure_reason"]
+    export = pipeline.materialize_assets(
+        [privacy_export], partition_key="dsar-fail", raise_on_error=False
+    )
+    assert not export.success
+
+
+def test_revoked_token_and_504s_while_tracking_are_recovered(pipeline: Pipeline) -> None:
+    _declare(pipeline, "dsar-faults")
+    _submit(pipeline, "dsar-faults")
+    pipeline.emulator.add_faults(
+        {"kind": "revoke_tokens"},
+        {
+            "kind": "http_5xx",
+            "status": 504,
+            "count": 2,
+            "path_prefix": "/api/v2/data/privacy/requests/",
+        },
+    )
+    ticks = _tick_until_download(pipeline, "dsar-faults")
+    assert all(not t.errors for t in ticks)
+    pipeline.materialize_assets([privacy_export], partition_key="dsar-faults")
+    row = cat.request_row(pipeline.catalog_path, "dsar-faults")
+    assert row is not None and row.status == "DELIVERED"
+
+
+def test_a_request_breaking_a_rule_is_rejected_and_audited(pipeline: Pipeline) -> None:
+    bad_range = {"start": "2024-01-01T00:00:00Z", "end": "2024-03-01T00:00:00Z"}
+    result = _declare(pipeline, "dsar-bad", dataTypes=["voice"], timeRange=bad_range)
+    assert isinstance(result, dg.SkipReason)
+    assert "dsar-bad" not in pipeline.instance.get_dynamic_partitions(privacy_requests.name or "")
+    area = _area(pipeline)
+    reason = (area.rejected_requests_dir / "dsar-bad.json.reason.txt").read_text()
+    assert "timeRange: spans 60.00 days, at most 30 days" in reason
+    assert "dataTypes: 'voice' not allowed for entityType 'user'" in reason
+    [entry] = cat.trail(pipeline.catalog_path, derive_request_id("dsar-bad"))
+    assert entry["action"] == "rejected"
+    assert any("at most 30 days" in p for p in entry["details"]["problems"])
+    assert pipeline.emulator.stats().get("privacy_requests", []) == []
