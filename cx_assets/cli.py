@@ -10,7 +10,6 @@ import sys
 from collections.abc import Sequence
 
 from cx_assets import settings
-from cx_assets.catalog.queries import query
 from cx_assets.local_runs import days_between, ensure_dagster_home, materialize_days, tail
 
 
@@ -92,17 +91,6 @@ def cmd_dev(args: argparse.Namespace) -> int:
             return 0
 
 
-def cmd_sql(args: argparse.Namespace) -> int:
-    catalog = settings.data_dir() / "catalog.duckdb"
-    if not args.query:
-        print(f"Open the catalog with:  duckdb -readonly {catalog}")
-        return 0
-    from cx_assets.demo import render
-
-    print(render(query(catalog, args.query)))
-    return 0
-
-
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -124,17 +112,49 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--parallel", type=int, default=2)
     dev = sub.add_parser("dev", help="the emulator and `dagster dev` together")
     dev.add_argument("--port", type=int, default=3000)
-    sql = sub.add_parser("sql", help="run a read-only SQL query on the catalog")
-    sql.add_argument("query", nargs="?")
+    for name, help_text in PASSTHROUGH_HELP.items():
+        sub.add_parser(name, help=help_text, add_help=False)
     return top
+
+
+PASSTHROUGH_HELP = {
+    "sql": 'SQL on the catalog: `sql "SELECT …" [--format csv|json|parquet --output F]`',
+    "catalog": "`catalog serve`: the read-only catalog HTTP service (loopback by default)",
+    "audit": "`audit verify`: walk the audit log's hash chain, name the first broken entry",
+    "webhooks": "`webhooks serve`: receive signed privacy callbacks and data action events",
+}
+
+
+def _passthrough(argv: list[str]) -> int | None:
+    """Subcommands with their own argument parsers; None when `argv` is not one of them."""
+    from cx_assets import catalog_cli
+
+    head = tuple(argv[:2])
+    if argv[:1] == ["emulator"]:
+        return cmd_emulator(argv[1:])
+    if argv[:1] == ["sql"]:
+        return catalog_cli.sql_command(argv[1:])
+    if head == ("catalog", "serve"):
+        return catalog_cli.catalog_serve(argv[2:])
+    if head == ("audit", "verify"):
+        return catalog_cli.audit_verify(argv[2:])
+    if head == ("webhooks", "serve"):
+        from cx_assets.genesys.privacy_webhook import serve_webhooks
+
+        return serve_webhooks(argv[2:])
+    if argv[:1] in (["catalog"], ["audit"], ["webhooks"]):
+        print(f"cx-assets {argv[0]}: {PASSTHROUGH_HELP[argv[0]]}", file=sys.stderr)
+        return 2
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["emulator"]:
-        return cmd_emulator(argv[1:])
+    code = _passthrough(argv)
+    if code is not None:
+        return code
     args = parser().parse_args(argv)
-    handlers = {"materialize": cmd_materialize, "demo": cmd_demo, "dev": cmd_dev, "sql": cmd_sql}
+    handlers = {"materialize": cmd_materialize, "demo": cmd_demo, "dev": cmd_dev}
     return handlers[args.command](args)
 
 

@@ -2,14 +2,15 @@
 
 import dagster as dg
 
+from cx_assets.defs import catalog as catalog_defs
 from cx_assets.defs import cxone, data_actions, datatables, genesys_exports, privacy
 from cx_assets.defs.resources import catalog_from_env, cxone_from_env, genesys_from_env
 
-FLOWS = (genesys_exports, datatables, cxone, privacy, data_actions)
+FLOWS = (genesys_exports, datatables, cxone, privacy, data_actions, catalog_defs)
 
 defs = dg.Definitions(
     assets=[asset for flow in FLOWS for asset in flow.ASSETS],
-    asset_checks=[*data_actions.ASSET_CHECKS],
+    asset_checks=[check for flow in FLOWS for check in getattr(flow, "ASSET_CHECKS", [])],
     jobs=[job for flow in FLOWS for job in flow.JOBS],
     schedules=[s for flow in FLOWS for s in getattr(flow, "SCHEDULES", [])],
     sensors=[s for flow in FLOWS for s in getattr(flow, "SENSORS", [])],

@@ -13,7 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from cx_assets import settings
-from cx_assets.catalog.queries import QueryResult, query
+from cx_assets.catalog.queries import query
+from cx_assets.catalog.sql_output import render_table
 from cx_assets.defs.datatables.discovery import add_table_partitions
 from cx_assets.defs.datatables.partitions import datatable_ids, snapshot_partition_key
 from cx_assets.defs.datatables.snapshots import SNAPSHOT_ASSET
@@ -54,20 +55,9 @@ DATATABLE_QUERIES = {
 Report = Callable[[list[PartitionRun]], int]
 
 
-def render(result: QueryResult, max_rows: int = 60) -> str:
-    """A plain text table; enough for a terminal without another dependency."""
-    cells = [[str(v) for v in row] for row in result.rows[:max_rows]]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(result.columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True))
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    more = [f"… {len(result.rows) - max_rows} more rows"] if len(result.rows) > max_rows else []
-    return "\n".join([line, rule, *body, *more, f"({len(result.rows)} rows)"])
-
-
 def print_queries(catalog: Path, queries: dict[str, str]) -> None:
     for title, sql in queries.items():
-        print(f"\n{title}  (duckdb {catalog})\n{render(query(catalog, sql))}")
+        print(f"\n{title}  (duckdb {catalog})\n{render_table(query(catalog, sql))}")
 
 
 def demo_days() -> list[str]:

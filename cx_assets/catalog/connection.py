@@ -9,6 +9,7 @@ for one short transaction only. The retry loop is tenacity's, not hand-written.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def connect(
     return con
 
 
+_WRITE_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def write_transaction(
     path: Path | str, *, timeout_s: float = LOCK_TIMEOUT_S
@@ -80,20 +84,23 @@ def write_transaction(
     """One short read-write transaction: schema ensured, COMMIT on success, ROLLBACK on error.
 
     The connection (and so the file lock) is released on exit either way; never hold this
-    across slow work such as a download.
+    across slow work such as a download. Writers in one process (threads: the webhook receiver,
+    the catalog service, parallel tests) take turns on `_WRITE_LOCK`: DuckDB's file lock only
+    separates processes, and two connections of one process would conflict at commit.
     """
-    con = connect(path, timeout_s=timeout_s)
-    try:
-        con.begin()
+    with _WRITE_LOCK:
+        con = connect(path, timeout_s=timeout_s)
         try:
-            ensure_schema(con)
-            yield con
-        except BaseException:
-            con.rollback()
-            raise
-        con.commit()
-    finally:
-        con.close()
+            con.begin()
+            try:
+                ensure_schema(con)
+                yield con
+            except BaseException:
+                con.rollback()
+                raise
+            con.commit()
+        finally:
+            con.close()
 
 
 @contextlib.contextmanager

@@ -403,3 +403,57 @@ def record_callback(
     action = "callback_received" if accepted else "callback_rejected"
     with write_transaction(catalog_path) as con:
         _audit(con, action, request_id, actor, dict(details))
+
+
+# -- retention -------------------------------------------------------------------------------
+
+
+def expired_exports(catalog_path: Path | str, delivered_before: dt.datetime) -> list[PrivacyRow]:
+    """Delivered exports not yet deleted whose delivery is older than `delivered_before`."""
+    result = query(
+        catalog_path,
+        f"SELECT {', '.join(_COLUMNS)} FROM privacy_requests WHERE status = 'DELIVERED' "
+        "AND deleted_at IS NULL AND delivered_at < ? ORDER BY delivered_at, partition_key",
+        [delivered_before],
+    )
+    return [_row(values) for values in result.as_dicts()]
+
+
+def record_deleted(
+    catalog_path: Path | str,
+    *,
+    partition_key: str,
+    actor: str,
+    retention_days: float,
+    removed: Sequence[str],
+) -> bool:
+    """Mark the export deleted (`deleted_at`) and audit `deleted` with the request id, path and
+    checksum it had (no personal data). False, and nothing audited, if it was marked before."""
+    now = _now()
+    with write_transaction(catalog_path) as con:
+        marked = con.execute(
+            "UPDATE privacy_requests SET deleted_at = ?, updated_at = ? "
+            "WHERE partition_key = ? AND deleted_at IS NULL "
+            "RETURNING request_id, export_path, sha256, bytes, delivered_at",
+            [now, now, partition_key],
+        ).fetchone()
+        if marked is None:
+            return False
+        request_id, path, sha256, size, delivered_at = marked
+        _audit(
+            con,
+            "deleted",
+            request_id,
+            actor,
+            {
+                "partition_key": partition_key,
+                "path": path,
+                "sha256": sha256,
+                "size": size,
+                "delivered_at": delivered_at,
+                "retention_days": retention_days,
+                "removed": list(removed),
+                "outcome": "deleted" if removed else "already absent",
+            },
+        )
+        return True

@@ -8,6 +8,11 @@ where the tracking sensor acts on it at its next tick. The receiver never touche
 (DuckDB has one writer; Dagster runs hold it), and never stores the presigned `downloadUrl`.
 Refusals are noted (reason only) in `webhooks/rejected/` so the sensor can audit them.
 
+The same app serves `POST /genesys/events` (`webhook_events.EVENTS_PATH`): `data.action.updated`
+events from the webhook `defs/data_actions/webhook.ensure_webhook` registers, signed the same way
+but with the client-chosen webhook secret (`CX_GENESYS_WEBHOOK_SECRET`). The same stale/replay
+rules apply (401, nothing stored); verified events go to `webhook_events.EventInbox`.
+
 Run it with `serve_webhooks(["--port", "8780"])` (the CLI's `cx-assets webhooks serve`).
 """
 
@@ -35,7 +40,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cx_assets import settings
+from cx_assets.genesys import webhook_events
 from cx_assets.genesys.privacy_models import PrivacyCallback
+from cx_assets.genesys.webhook_events import ActionEvent, EventInbox
 from cx_assets.lake.privacy_area import FILE_MODE, PrivacyArea, private_dir, write_private_json
 
 log = logging.getLogger(__name__)
@@ -176,16 +183,60 @@ def _peek_ids(body: bytes) -> tuple[str | None, int | None]:
         return None, None
 
 
+def _events_endpoint(
+    data_root: Path, secret: str, tolerance_s: float, clock: Callable[[], float]
+) -> Callable[[Request], Any]:
+    """`POST EVENTS_PATH`: verify, refuse replays, store the `data.action.updated` event."""
+    inbox = EventInbox(data_root)
+
+    def refuse(reason: str, timestamp: int | None = None) -> JSONResponse:
+        inbox.note_rejection(reason, timestamp)
+        log.warning("data action event refused: %s", reason)
+        return JSONResponse({"error": "unauthorized", "message": reason}, status_code=401)
+
+    async def events(request: Request) -> JSONResponse:
+        body = await request.body()
+        now = clock()
+        try:
+            header = request.headers.get(SIGNATURE_HEADER)
+            timestamp = verify_signature(header, body, secret, now=now, tolerance_s=tolerance_s)
+        except SignatureRejected as exc:
+            return refuse(str(exc))
+        try:
+            event = ActionEvent.model_validate_json(body)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "body"
+            return JSONResponse(
+                {
+                    "error": "bad_request",
+                    "message": f"not a data action event: {where}: {first['msg']}",
+                },
+                status_code=400,
+            )
+        inbox.forget_seen_before(now - 2 * tolerance_s)
+        if not inbox.accept(body, event, timestamp):
+            return refuse(f"replayed event (t={timestamp}) already accepted", timestamp)
+        log.info("data action event accepted: %s v%s", event.action_id, event.version)
+        return JSONResponse({"accepted": True, "eventId": event.event_id}, status_code=202)
+
+    return events
+
+
 def create_webhook_app(
     data_root: Path,
     secret: str,
     *,
+    events_secret: str | None = None,
     tolerance_s: float = TOLERANCE_S,
     clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The receiver app; `clock` is injectable so tests can age a signature."""
-    if not secret:
-        raise ValueError("the webhook secret must not be empty")
+    """The receiver app: privacy callbacks verified with `secret`, data action events with
+    `events_secret` (default: `CX_GENESYS_WEBHOOK_SECRET` or the emulator default).
+    `clock` is injectable so tests can age a signature."""
+    events_secret = events_secret or webhook_events.receiver_secret_from_env()
+    if not secret or not events_secret:
+        raise ValueError("the webhook secrets must not be empty")
     inbox = PrivacyInbox(PrivacyArea(Path(data_root)))
 
     def refuse(reason: str, body: bytes, timestamp: int | None = None) -> JSONResponse:
@@ -226,6 +277,11 @@ def create_webhook_app(
     return Starlette(
         routes=[
             Route(CALLBACK_PATH, callback, methods=["POST"]),
+            Route(
+                webhook_events.EVENTS_PATH,
+                _events_endpoint(Path(data_root), events_secret, tolerance_s, clock),
+                methods=["POST"],
+            ),
             Route("/health", health, methods=["GET"]),
         ]
     )
@@ -242,16 +298,20 @@ def serve_webhooks(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="cx-assets webhooks serve",
         description="Receive signed privacy-request completion callbacks "
-        f"(POST {CALLBACK_PATH}); the secret comes from {SECRET_ENV}.",
+        f"(POST {CALLBACK_PATH}; secret {SECRET_ENV}) and data action events "
+        f"(POST {webhook_events.EVENTS_PATH}; secret {webhook_events.SECRET_ENV}).",
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--data-dir", type=Path, default=None, help="data root (CX_DATA_DIR)")
     args = parser.parse_args(argv)
-    if not os.environ.get(SECRET_ENV):
-        print(f"{SECRET_ENV} is not set: using the emulator's default webhook secret")
+    for variable in (SECRET_ENV, webhook_events.SECRET_ENV):
+        if not os.environ.get(variable):
+            print(f"{variable} is not set: using the emulator's default secret")
     data_root = (args.data_dir or settings.data_dir()).resolve()
     app = create_webhook_app(data_root, webhook_secret_from_env())
-    print(f"privacy callbacks: http://{args.host}:{args.port}{CALLBACK_PATH} -> {data_root}")
+    base = f"http://{args.host}:{args.port}"
+    print(f"privacy callbacks: {base}{CALLBACK_PATH} -> {data_root}")
+    print(f"data action events: {base}{webhook_events.EVENTS_PATH} -> {data_root}")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0

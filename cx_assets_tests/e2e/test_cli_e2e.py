@@ -60,7 +60,7 @@ def test_materialize_runs_days_through_the_instance(tmp_path: Path) -> None:
 
     shown = _cli(["sql", "SELECT count(*) AS n FROM exports"], env)
     assert shown.returncode == 0
-    assert shown.stdout.splitlines() == ["n", "-", "3", "(1 rows)"]
+    assert shown.stdout.splitlines() == ["+---+", "| n |", "+---+", "| 3 |", "+---+", "(1 row)"]
 
 
 def test_materialize_rejects_a_reversed_range(tmp_path: Path) -> None:

@@ -3,7 +3,9 @@ is filed exactly once even when the submit run is retried; completion is found b
 sensor's polling, or by a signed webhook alone, or by both together with one download; the export
 lands verified in the owner-only privacy area (never in the lake) with a complete audit trail and
 no personal data in the catalog; FAILED requests, a revoked token and 504s while tracking are
-handled; a request that breaks a rule is rejected and audited."""
+handled, and so are 429s with Retry-After while filing and tracking; a callback that never
+arrives is made up for by polling; a request that breaks a rule is rejected and audited; the
+retention job deletes a delivered export and audits it."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import pytest
 import uvicorn
 
 from cx_assets.catalog import privacy as cat
-from cx_assets.defs.privacy import privacy_export, privacy_request
+from cx_assets.defs.privacy import JOBS, privacy_export, privacy_request
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.privacy.sensors import _client_factory, privacy_requests_sensor
 from cx_assets.defs.privacy.tracking import PollPolicy, TickOutcome, track
@@ -38,6 +40,7 @@ from cx_assets.lake.verified_download import sha256_file
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 
 SUBJECT = "subject-user-7731"
+PRIVACY_PATH = "/api/v2/data/privacy/requests"
 NOW_POLL = PollPolicy(initial_s=0.0)
 
 
@@ -106,6 +109,10 @@ def _tick_until_download(pipeline: Pipeline, key: str, **kwargs: Any) -> list[Ti
 
 def _actions(pipeline: Pipeline, key: str) -> list[str]:
     return [e["action"] for e in cat.trail(pipeline.catalog_path, derive_request_id(key))]
+
+
+def _statuses(pipeline: Pipeline) -> dict[str, int]:
+    return {str(k): int(v) for k, v in pipeline.emulator.stats().get("by_status", {}).items()}
 
 
 def _wait_for(predicate: Any, what: str) -> None:
@@ -258,3 +265,55 @@ def test_a_request_breaking_a_rule_is_rejected_and_audited(pipeline: Pipeline) -
     assert entry["action"] == "rejected"
     assert any("at most 30 days" in p for p in entry["details"]["problems"])
     assert pipeline.emulator.stats().get("privacy_requests", []) == []
+
+
+def test_429_with_retry_after_is_honoured_when_filing_and_tracking(pipeline: Pipeline) -> None:
+    _declare(pipeline, "dsar-429")
+    pipeline.emulator.add_faults(
+        {"kind": "http_429", "count": 1, "retry_after": 1, "path_prefix": PRIVACY_PATH}
+    )
+    submitted = _submit(pipeline, "dsar-429")
+    [event] = submitted.get_asset_materialization_events()
+    assert event.materialization.metadata["retries"].value == 1
+    assert pipeline.emulator.stats()["privacy_requests"] == [derive_request_id("dsar-429")]
+    pipeline.emulator.add_faults(
+        {"kind": "http_429", "count": 1, "retry_after": 1, "path_prefix": f"{PRIVACY_PATH}/"}
+    )
+    ticks = _tick_until_download(pipeline, "dsar-429")
+    assert all(not t.errors for t in ticks)
+    assert _statuses(pipeline)["429"] == 2
+    pipeline.materialize_assets([privacy_export], partition_key="dsar-429")
+    row = cat.request_row(pipeline.catalog_path, "dsar-429")
+    assert row is not None and row.status == "DELIVERED"
+
+
+def test_a_dropped_callback_is_completed_by_polling(pipeline: Pipeline, receiver: str) -> None:
+    pipeline.emulator.add_faults({"kind": "drop_callback", "count": 1, "path_prefix": PRIVACY_PATH})
+    _declare(pipeline, "dsar-drop", callbackUrl=receiver)
+    _submit(pipeline, "dsar-drop")
+    ticks = _tick_until_download(pipeline, "dsar-drop")
+    assert sum(t.callbacks for t in ticks) == 0
+    pipeline.materialize_assets([privacy_export], partition_key="dsar-drop")
+    row = cat.request_row(pipeline.catalog_path, "dsar-drop")
+    assert row is not None and (row.status, row["completion_source"]) == ("DELIVERED", "poll")
+    assert PrivacyInbox(_area(pipeline)).pending() == []
+    callbacks = pipeline.emulator.stats()["privacy_callbacks"]
+    assert [(c["status"], c["delivered"]) for c in callbacks] == [("dropped", False)]
+    assert "callback_received" not in _actions(pipeline, "dsar-drop")
+
+
+def test_retention_deletes_a_delivered_export_through_the_job(pipeline: Pipeline) -> None:
+    _declare(pipeline, "dsar-retain")
+    _submit(pipeline, "dsar-retain")
+    _tick_until_download(pipeline, "dsar-retain")
+    pipeline.materialize_assets([privacy_export], partition_key="dsar-retain")
+    row = cat.request_row(pipeline.catalog_path, "dsar-retain")
+    assert row is not None and (pipeline.data_dir / row["export_path"]).exists()
+    defs = dg.Definitions(jobs=JOBS, resources=pipeline.resources())
+    config = {"ops": {"delete_expired_privacy_exports": {"config": {"retention_days": 0}}}}
+    job = defs.resolve_job_def("privacy_retention_job")
+    job.execute_in_process(run_config=config, instance=pipeline.instance)
+    assert not (pipeline.data_dir / row["export_path"]).exists()
+    assert _actions(pipeline, "dsar-retain")[-1] == "deleted"
+    deleted = cat.request_row(pipeline.catalog_path, "dsar-retain")
+    assert deleted is not None and deleted["deleted_at"] is not None

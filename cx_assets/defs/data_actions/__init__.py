@@ -3,9 +3,10 @@
 from cx_assets.defs.data_actions.assets import rule_assets
 from cx_assets.defs.data_actions.checks import drift_checks
 from cx_assets.defs.data_actions.schedules import apply_job, drift_job, drift_schedule
+from cx_assets.defs.data_actions.sensors import data_action_events_sensor
 
 ASSETS = rule_assets()
 ASSET_CHECKS = drift_checks()
 JOBS = [apply_job, drift_job]
 SCHEDULES = [drift_schedule]
-SENSORS: list = []
+SENSORS = [data_action_events_sensor]
