@@ -16,7 +16,9 @@ from cx_assets.local_runs import days_between, ensure_dagster_home, materialize_
 def _emulator_env(url: str) -> dict[str, str]:
     """Environment that points every run at the emulator, whatever the shell had."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYS_")}
+    env = {k: v for k, v in env.items() if not k.startswith("CXONE_")}
     env.update(GENESYS_API_URL=url, GENESYS_LOGIN_URL=url)
+    env.update(CXONE_API_URL=f"{url}/cxone", CXONE_AUTH_URL=f"{url}/cxone")
     env.setdefault("CX_DATA_DIR", str(settings.data_dir()))
     return env
 
@@ -67,6 +69,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         demo.print_queries(catalog, demo.CONVERSATION_QUERIES)
         code |= demo.run_datatables(env, emulator.url, args.parallel, _report_runs)
         demo.print_queries(catalog, demo.DATATABLE_QUERIES)
+        code |= demo.run_cxone(env, emulator.url)
+        demo.print_queries(catalog, demo.CXONE_QUERIES)
+        code |= demo.run_report(env, args.parallel, _report_runs)
     return code
 
 
