@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -55,7 +56,7 @@ def _report_runs(runs: list) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cx_assets import demo
+    from cx_assets import catalog_cli, demo, demo_flows
     from cx_assets.emulator import EmulatorProcess
 
     data_dir = settings.data_dir()
@@ -72,6 +73,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         code |= demo.run_cxone(env, emulator.url)
         demo.print_queries(catalog, demo.CXONE_QUERIES)
         code |= demo.run_report(env, args.parallel, _report_runs)
+        code |= demo_flows.demo_data_actions(env, emulator.url)
+        code |= demo_flows.demo_privacy(env, emulator.url)
+    print("\nThe governance trail:")
+    code |= catalog_cli.audit_verify(["--catalog", str(catalog)])
+    print(
+        "\nNext: `cx-assets sql` (or `duckdb -readonly "
+        f"{catalog}`), `cx-assets catalog serve`, `make dev` for the Dagster UI."
+    )
     return code
 
 
@@ -90,9 +99,21 @@ def cmd_dev(args: argparse.Namespace) -> int:
             *(sys.executable, "-m", "dagster", "dev", "-m", "cx_assets.definitions"),
             *("-h", "127.0.0.1", "-p", str(args.port)),
         ]
+        dagster = subprocess.Popen(command, env=env, cwd=home)
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt  # leave through the `with`, which stops the emulator
+
+        signal.signal(signal.SIGTERM, stop)
         try:
-            return subprocess.call(command, env=env, cwd=home)
+            return dagster.wait()
         except KeyboardInterrupt:
+            # `dagster dev` stops its webserver, daemon and code servers on SIGTERM/SIGINT.
+            dagster.terminate()
+            try:
+                dagster.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                dagster.kill()
             return 0
 
 

@@ -18,7 +18,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,11 @@ from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.privacy.sensors import privacy_requests_sensor, privacy_tracking_sensor
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.genesys.data_actions import APPLY_SCOPES, DataActionsClient
-from cx_assets.genesys.privacy_webhook import CALLBACK_PATH, EMULATOR_WEBHOOK_SECRET
-from cx_assets.genesys.privacy_webhook import create_webhook_app
+from cx_assets.genesys.privacy_webhook import (
+    CALLBACK_PATH,
+    EMULATOR_WEBHOOK_SECRET,
+    create_webhook_app,
+)
 from cx_assets.http.errors import ApiError, ConflictError
 from cx_assets.lake.privacy_area import PrivacyArea
 
@@ -54,17 +57,22 @@ TICK_PAUSE_S = 0.2
 QUIET_RUN = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 DATA_ACTION_AUDIT_SQL = """
-    SELECT seq, ts, action, entity, actor,
-           json_extract(details, '$.version_before') AS version_before,
-           json_extract(details, '$.version_after') AS version_after,
-           json_extract(details, '$.conflicts') AS conflicts
-    FROM audit_log WHERE flow = 'data_actions' ORDER BY seq DESC LIMIT 6"""
+    SELECT * FROM (
+        SELECT seq, strftime(ts, '%Y-%m-%d %H:%M:%S') AS time, action, entity, actor,
+               json_extract(details, '$.version_before') AS version_before,
+               json_extract(details, '$.version_after') AS version_after,
+               json_extract(details, '$.conflicts') AS conflicts
+        FROM audit_log WHERE flow = 'data_actions' ORDER BY seq DESC LIMIT 8
+    ) ORDER BY seq"""
 PRIVACY_TRAIL_SQL = """
     SELECT seq, strftime(ts, '%H:%M:%S.%g') AS time, action, actor,
-           coalesce(json_extract_string(details, '$.to'),
-                    json_extract_string(details, '$.status'),
-                    json_extract_string(details, '$.outcome')) AS status,
-           json_extract_string(details, '$.source') AS source,
+           json_extract_string(details, '$.outcome') AS outcome,
+           CASE WHEN action = 'status_changed'
+                THEN json_extract_string(details, '$.from') || ' -> '
+                     || json_extract_string(details, '$.to')
+                ELSE coalesce(json_extract_string(details, '$.server_status'),
+                              json_extract_string(details, '$.status')) END AS status,
+           json_extract_string(details, '$.source') AS via,
            round(TRY_CAST(json_extract(details, '$.latency_ms') AS DOUBLE), 1) AS latency_ms
     FROM audit_log WHERE flow = 'privacy' AND entity = ? ORDER BY seq"""
 
@@ -129,14 +137,16 @@ def _print_apply(result: dg.ExecuteInProcessResult) -> None:
         action = event.asset_key.path[-1]
         before, after = _meta(metadata, "version_before"), _meta(metadata, "version")
         status = _meta(metadata, "status")
-        versions = f"version {before} -> {after}" if before != after else f"version {after}"
+        if status != "applied":
+            print(f"  {action:<22} {status:<10} version {after}")
+            continue
         print(
-            f"  {action:<22} {status:<10} {versions}  ({_meta(metadata, 'put_attempts', 0)} PUT, "
-            f"{_meta(metadata, 'conflicts_409', 0)} conflict(s), confirmed by "
+            f"  {action:<22} {status:<10} version {before} -> {after}  "
+            f"({_meta(metadata, 'put_attempts', 0)} PUT with If-Match, "
+            f"{_meta(metadata, 'conflicts_409', 0)} conflict(s); vendor audit confirms "
             f"{_meta(metadata, 'confirmed_by')})"
         )
-        if status == "applied":
-            print(_indent(_diff_text(metadata)))
+        print(_indent(_diff_text(metadata)))
 
 
 def _colleague_edits(emulator_url: str, genesys: GenesysCloudResource, action_id: str) -> int:
@@ -157,10 +167,8 @@ def _colleague_edits(emulator_url: str, genesys: GenesysCloudResource, action_id
     with genesys.api_client(APPLY_SCOPES) as api:
         client = DataActionsClient(api)
         live = client.get_action(action_id)
-        try:
+        with suppress(ConflictError):  # expected: the colleague's edit landed first
             client.put_action(action_id, live.action.conditions or {}, etag=live.etag)
-        except ConflictError:
-            pass
         return client.get_action(action_id).action.version
 
 
@@ -197,8 +205,8 @@ def demo_data_actions(env: dict[str, str], emulator_url: str) -> int:
     ok = True
     with _instance(env) as instance:
         print(
-            f"\nData action rules: apply the repo's {len(data_actions.ASSETS)} rule files "
-            "(data_action_apply_job: validate, diff, PUT with If-Match, then drift check)"
+            f"\nData action rules: apply the repo's {len(data_actions.ASSETS)} rule files\n"
+            "  data_action_apply_job: validate, diff, PUT with If-Match, then check for drift"
         )
         applied = defs.resolve_job_def("data_action_apply_job").execute_in_process(
             instance=instance, run_config=QUIET_RUN, raise_on_error=False
@@ -293,20 +301,52 @@ def _execute(
     )
 
 
-def _wait_for_download(
-    instance: dg.DagsterInstance, resources: dict[str, Any], key: str
-) -> tuple[dg.RunRequest | None, int]:
-    """Tick the tracking sensor until it launches `key`'s download; (request, ticks)."""
+def _submit_dropped(
+    defs: dg.Definitions, instance: dg.DagsterInstance, resources: dict[str, Any], key: str
+) -> dg.ExecuteInProcessResult | None:
+    """One tick of the requests sensor, its partitions added and its runs executed; `key`'s run."""
+    context = dg.build_sensor_context(instance=instance, resources=resources)
+    picked = privacy_requests_sensor(context)
+    if not isinstance(picked, dg.SensorResult):
+        print(f"  privacy_requests_sensor accepted nothing: {picked.skip_message}")
+        return None
+    for added in picked.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(privacy_requests.name or "", added.partition_keys)
+    print("  privacy_requests_sensor: validated, partition added, submit run requested")
+    mine = None
+    for request in picked.run_requests or []:  # any other dropped file is filed too
+        result = _execute(defs, "privacy_submit_job", instance, request)
+        if request.partition_key == key:
+            mine = result
+        else:
+            print(f"  (also filed {request.partition_key}: {_run_line(result)})")
+    return mine
+
+
+def _track_and_download(
+    defs: dg.Definitions, instance: dg.DagsterInstance, resources: dict[str, Any], key: str
+) -> tuple[dg.ExecuteInProcessResult | None, int]:
+    """Tick the tracking sensor and execute the downloads it launches until `key`'s has run.
+
+    Every launched download is executed (a sensor claims it exactly once), so a request left
+    pending by an interrupted earlier demo is delivered too rather than left claimed.
+    """
     deadline = time.monotonic() + COMPLETION_TIMEOUT_S
     ticks = 0
     while time.monotonic() < deadline:
         ticks += 1
         context = dg.build_sensor_context(instance=instance, resources=resources)
         result = privacy_tracking_sensor(context)
+        mine = None
         if isinstance(result, dg.SensorResult):
             for request in result.run_requests or []:
+                fetched = _execute(defs, "privacy_download_job", instance, request)
                 if request.partition_key == key:
-                    return request, ticks
+                    mine = fetched
+                else:
+                    print(f"  (also downloaded {request.partition_key}: {_run_line(fetched)})")
+        if mine is not None:
+            return mine, ticks
         time.sleep(TICK_PAUSE_S)
     return None, ticks
 
@@ -333,61 +373,47 @@ def demo_privacy(env: dict[str, str], emulator_url: str) -> int:
     defs = dg.Definitions(assets=privacy.ASSETS, jobs=privacy.JOBS, resources=resources)
     key = "demo-dsar-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     secret = env.get("CX_EMULATOR_WEBHOOK_SECRET") or EMULATOR_WEBHOOK_SECRET
-    print(f"\nPrivacy request {key}: declare, submit, track, download verified, audit")
+    print(f"\nPrivacy request {key}: declare, submit, track, verified download, audit trail")
     with webhook_receiver(data_root, secret) as callback_url, _instance(env) as instance:
-        print(f"  webhook receiver listening at {callback_url}")
+        print(f"  webhook receiver (signed callbacks) listening at {callback_url}")
         path = _declare_file(area, key, callback_url)
         print(
             f"  declared: dropped {path.relative_to(data_root)} "
             "(user; profile, interactions, notes; json; last 14 days)"
         )
-
-        context = dg.build_sensor_context(instance=instance, resources=resources)
-        picked = privacy_requests_sensor(context)
-        if not isinstance(picked, dg.SensorResult) or not picked.run_requests:
-            print(f"  privacy_requests_sensor did not accept the file: {picked}")
-            return 1
-        for added in picked.dynamic_partitions_requests or []:
-            instance.add_dynamic_partitions(privacy_requests.name or "", added.partition_keys)
-        print("  privacy_requests_sensor: validated, partition added, submit run requested")
-
-        submitted = _execute(defs, "privacy_submit_job", instance, picked.run_requests[0])
+        submitted = _submit_dropped(defs, instance, resources, key)
         row = privacy_catalog.request_row(catalog_path, key)
-        if not submitted.success or row is None:
-            print(f"  submit {_run_line(submitted)}")
+        if submitted is None or not submitted.success or row is None:
+            print(f"  submit failed: {_run_line(submitted) if submitted else 'no run'}")
             return 1
         print(
             f"  submitted: {_run_line(submitted)}; request id {row.request_id}, "
             f"server status {row.status}"
         )
-
         started = time.monotonic()
-        download, ticks = _wait_for_download(instance, resources, key)
+        fetched, ticks = _track_and_download(defs, instance, resources, key)
         row = privacy_catalog.request_row(catalog_path, key)
-        if download is None or row is None:
+        if fetched is None or row is None:
             status = row.status if row else "unknown"
             print(f"  not completed within {COMPLETION_TIMEOUT_S:.0f} s (status {status})")
             return 1
         source = row["completion_source"]
         how = {"webhook": "signed webhook callback", "poll": "status polling"}.get(source, source)
         print(
-            f"  COMPLETED: via {how}, seen by privacy_tracking_sensor after {ticks} tick(s), "
-            f"{time.monotonic() - started:.1f} s"
+            f"  COMPLETED: via {how}, acted on by privacy_tracking_sensor at tick {ticks} "
+            f"({time.monotonic() - started:.1f} s after submission)"
         )
-
-        fetched = _execute(defs, "privacy_download_job", instance, download)
         trail_checks = [
             c for c in fetched.get_asset_check_evaluations() if c.check_name == TRAIL_COMPLETE
         ]
         trail_ok = bool(trail_checks) and all(c.passed for c in trail_checks)
         print(
-            f"  download {_run_line(fetched)}; {TRAIL_COMPLETE} check: "
+            f"  download {_run_line(fetched)}; {TRAIL_COMPLETE} check "
             f"{'passed' if trail_ok else 'FAILED'}"
         )
-        row = privacy_catalog.request_row(catalog_path, key)
-        if not fetched.success or row is None or row.status != "DELIVERED":
+        if not fetched.success or row.status != "DELIVERED":
             return 1
-        print("  verified export (personal data: kept in the owner-only privacy area):")
+        print("  verified export (personal data: owner-only privacy area, never the lake):")
         _print_export(data_root, row)
     _print_table(
         f"Audit trail of request {row.request_id}",

@@ -1,0 +1,72 @@
+"""`make demo`'s data action and privacy flows, each run against an emulator through a real
+Dagster instance: the data action demo returns 0 after applying the repo's rules (audited in the
+catalog) and then showing, from the drift run the instance recorded, a failed drift check on
+route-vip that names the out-of-band editor; the privacy demo returns 0 after one request went
+from a dropped file to a verified owner-only export, completed by the signed webhook callback,
+with its full audit trail in the catalog and the subject's id never printed."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from cx_assets.catalog import privacy as cat
+from cx_assets.defs.data_actions.checks import LIVE_MATCHES_REPO
+from cx_assets.defs.data_actions.rule_files import RULES_DIR, asset_key_for
+from cx_assets.defs.privacy.assets import REQUIRED_TRAIL
+from cx_assets.demo_flows import (
+    DEMO_SUBJECT,
+    DRIFT_ACTION,
+    EMULATOR_OTHER_EDITOR,
+    demo_data_actions,
+    demo_privacy,
+)
+from cx_assets.lake.verified_download import sha256_file
+from cx_assets_tests.e2e.pipeline_testkit import Pipeline
+
+
+def _env(pipeline: Pipeline, tmp_path: Path) -> dict[str, str]:
+    """The demo's environment: the fixture's data root and its instance's DAGSTER_HOME."""
+    return {"CX_DATA_DIR": str(pipeline.data_dir), "DAGSTER_HOME": str(tmp_path / "dagster_home")}
+
+
+def test_data_action_demo_applies_then_shows_the_drift(
+    pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo_data_actions(_env(pipeline, tmp_path), pipeline.emulator.url) == 0
+    out = capsys.readouterr().out
+
+    rows = pipeline.sql(
+        "SELECT action, entity, actor FROM audit_log WHERE flow = 'data_actions' ORDER BY seq"
+    )
+    assert rows == [("apply", DRIFT_ACTION, pipeline.emulator.client_id)]
+    key = dg.AssetCheckKey(asset_key_for(RULES_DIR / f"{DRIFT_ACTION}.yaml"), LIVE_MATCHES_REPO)
+    record = pipeline.instance.get_latest_asset_check_evaluation_record(key)
+    assert record is not None and record.evaluation is not None
+    assert not record.evaluation.passed  # what the UI shows after the drift run
+    assert record.evaluation.metadata["changed_by"].value == EMULATOR_OTHER_EDITOR
+    assert f"drift detected on {DRIFT_ACTION}, changed by {EMULATOR_OTHER_EDITOR}" in out
+    assert "+++ repo" in out and "version 1 -> 2" in out
+
+
+def test_privacy_demo_delivers_one_request_by_webhook_with_its_trail(
+    pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo_privacy(_env(pipeline, tmp_path), pipeline.emulator.url) == 0
+    out = capsys.readouterr().out
+
+    [(key,)] = pipeline.sql("SELECT partition_key FROM privacy_requests")
+    row = cat.request_row(pipeline.catalog_path, key)
+    assert row is not None and (row.status, row["completion_source"]) == ("DELIVERED", "webhook")
+    export = pipeline.data_dir / row["export_path"]
+    assert sha256_file(export) == row["sha256"] and stat.S_IMODE(export.stat().st_mode) == 0o600
+    actions = [e["action"] for e in cat.trail(pipeline.catalog_path, row.request_id)]
+    assert "callback_received" in actions
+    assert all(step.split(":")[0] in actions for step in REQUIRED_TRAIL)
+    assert "via signed webhook callback" in out
+    assert row["sha256"] in out and f"Audit trail of request {row.request_id}" in out
+    assert DEMO_SUBJECT not in out
+    assert key in pipeline.instance.get_dynamic_partitions("privacy_requests")
