@@ -178,6 +178,21 @@ def test_request_file_to_verified_export_by_polling(pipeline: Pipeline) -> None:
         pipeline.sql("SELECT details FROM audit_log")
     )
     assert SUBJECT not in dump and "sig" not in dump.lower().replace("signature", "")
+    # Nor do the runs' logs and metadata: neither the subject nor any exported value.
+    exported = {
+        str(value)
+        for records in document["data"].values()
+        for record in records
+        for value in record.values()
+        if isinstance(value, str) and len(value) > 6
+    }
+    logs = " ".join(
+        f"{entry.user_message} {entry.dagster_event}"
+        for run in pipeline.instance.get_runs()
+        for entry in pipeline.instance.all_logs(run.run_id)
+    )
+    assert exported and SUBJECT not in logs
+    assert not [value for value in exported if value in logs]
 
 
 def test_webhook_alone_completes_a_request(pipeline: Pipeline, receiver: str) -> None:
