@@ -19,7 +19,13 @@ import duckdb
 
 from cx_assets import settings
 from cx_assets.catalog.connection import CatalogLockTimeout, connect
-from cx_assets.catalog.sql_output import FORMATS, render_table, run_sql, write_result
+from cx_assets.catalog.sql_output import (
+    FORMATS,
+    copy_to_parquet,
+    render_table,
+    run_sql,
+    write_result,
+)
 
 _HEAD = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
@@ -115,6 +121,10 @@ def _run_one(
     catalog: Path, sql: str, *, write: bool, fmt: str | None, output: Path | None, out: TextIO
 ) -> int:
     try:
+        if output is not None and not write and (fmt or _format_of(output)) == "parquet":
+            rows = copy_to_parquet(catalog, sql, output)
+            print(f"{rows} rows written to {output}", file=out)
+            return 0
         result = run_sql(catalog, sql, write=write)
     except duckdb.Error as exc:
         hint = " (add --write to change the catalog)" if "read-only" in str(exc) else ""

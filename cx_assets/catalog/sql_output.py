@@ -20,7 +20,7 @@ import polars as pl
 
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, read_connection, write_transaction
 from cx_assets.catalog.queries import QueryResult
-from cx_assets.lake.atomic import atomic_write
+from cx_assets.lake.atomic import atomic_write, publish_file, temp_path_for
 
 Format = Literal["csv", "json", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
@@ -130,6 +130,33 @@ def to_frame(result: QueryResult) -> pl.DataFrame:
     if len(set(columns)) != len(columns):
         raise ValueError(f"result has repeated column names {columns}: alias them in the query")
     return pl.DataFrame(result.rows, schema=columns, orient="row", infer_schema_length=None)
+
+
+def copy_to_parquet(
+    catalog_path: Path | str, sql: str, path: Path | str, *, timeout_s: float = LOCK_TIMEOUT_S
+) -> int:
+    """Stream a read-only query's result into Parquet with DuckDB's own writer; returns rows.
+
+    DuckDB's types are kept exactly and the rows never pass through Python, so exporting a
+    whole dataset costs no more memory than DuckDB's buffers. Written to a temp name in the
+    same folder and renamed, so the file appears only once complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(path)
+    try:
+        with read_connection(catalog_path, timeout_s=timeout_s) as con:
+            row = con.execute(
+                f"COPY ({sql.strip().rstrip(';')}) TO {_literal(str(tmp))} (FORMAT parquet)"
+            ).fetchone()
+        publish_file(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def write_result(result: QueryResult, path: Path | str, fmt: Format) -> Path:

@@ -124,3 +124,15 @@ def test_no_query_reads_statements_from_stdin(catalog: Path) -> None:
     )
     assert code == 0
     assert "| n |" in out and "| 2 |" in out and "|     42 |" in out
+
+
+def test_parquet_output_keeps_duckdb_types_and_leaves_no_temp_file(
+    catalog: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "typed.parquet"
+    sql = "SELECT day, n::DECIMAL(10, 2) AS amount FROM calls ORDER BY day"
+    code, out = _sql(catalog, sql, "--output", str(target))
+    assert code == 0 and "2 rows written" in out
+    schema = pl.read_parquet_schema(target)
+    assert schema["day"] == pl.Date and schema["amount"] == pl.Decimal(10, 2)
+    assert not list(tmp_path.glob(".*.tmp"))
