@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +47,25 @@ def validate_partition_key(value: str) -> str:
             ) from None
         return value
     return validate_token(value, "partition key")
+
+
+#: A staging folder untouched this long belongs to a run that crashed (runs publish or discard
+#: theirs on exit); the next run removes it. Far longer than any export takes.
+STALE_STAGING_S = 48 * 3600
+
+
+def sweep_stale_staging(base: Path, max_age_s: float = STALE_STAGING_S) -> list[Path]:
+    """Remove `run-*` folders under `base` not modified for `max_age_s`; returns them."""
+    cutoff = time.time() - max_age_s
+    removed: list[Path] = []
+    for folder in base.glob("run-*"):
+        try:
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+        except FileNotFoundError:
+            continue  # another run swept it first
+    return removed
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,7 @@ class DataLayout:
         """
         base = self.root / STAGING
         base.mkdir(parents=True, exist_ok=True)
+        sweep_stale_staging(base)
         return Path(tempfile.mkdtemp(dir=base, prefix="run-"))
 
     def _dataset_dir(self, area: str, source: str, dataset: str) -> Path:

@@ -4,7 +4,9 @@ identifier from outside (source, dataset, partition key) can steer a path out of
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,14 @@ def test_layout_rejects_traversal_in_every_identifier(tmp_path: Path) -> None:
         layout.quarantine_dir("genesys", "conversations", "../../etc")
     with pytest.raises(ValueError):
         layout.lake_partition_dir("genesys", "conversations", "../2024-01-01")
+
+
+def test_staging_left_by_a_crashed_run_is_swept_by_the_next(tmp_path: Path) -> None:
+    layout = DataLayout(tmp_path)
+    crashed, recent = layout.staging_dir(), layout.staging_dir()
+    (crashed / "part.parquet").write_bytes(b"half")
+    old = time.time() - 3 * 24 * 3600
+    os.utime(crashed, (old, old))
+    fresh = layout.staging_dir()
+    assert not crashed.exists()
+    assert recent.exists() and fresh.exists()
