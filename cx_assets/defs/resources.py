@@ -42,8 +42,11 @@ class GenesysCloudResource(dg.ConfigurableResource):
     request_timeout_s: float = 60.0
     max_attempts: int = 8
     max_retry_seconds: float = 300.0
-    download_concurrency: int = 4
+    download_concurrency: int = Field(default=4, ge=1, le=32)
     export_timeout_s: float = 3600.0
+    poll_initial_s: float = Field(default=0.25, gt=0, description="first wait between polls")
+    poll_max_s: float = Field(default=10.0, gt=0, description="longest wait between polls")
+    file_attempts: int = Field(default=4, ge=1, description="downloads of one file before failing")
 
     def base_urls(self) -> tuple[str, str]:
         """(api_url, login_url): from the region table when a region is set."""
@@ -87,6 +90,9 @@ class GenesysCloudResource(dg.ConfigurableResource):
                 ExportSettings(
                     download_concurrency=self.download_concurrency,
                     timeout_s=self.export_timeout_s,
+                    poll_initial_s=self.poll_initial_s,
+                    poll_max_s=self.poll_max_s,
+                    file_attempts=self.file_attempts,
                 ),
             )
 
