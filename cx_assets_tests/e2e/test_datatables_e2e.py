@@ -3,6 +3,8 @@ schema drift, and declared imports that quarantine bad rows and are idempotent."
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ from cx_assets.defs.datatables.discovery import add_table_partitions, datatables
 from cx_assets.defs.datatables.imports import build_import_asset
 from cx_assets.defs.datatables.partitions import snapshot_partition_key
 from cx_assets.defs.datatables.snapshots import genesys_datatable_snapshot
+from cx_assets.lake.locks import exclusive
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 
 TIERS = "6b1f6a0e-1c2d-4e5f-8a9b-000000000001"
@@ -167,3 +170,21 @@ def test_a_source_column_the_table_lacks_halts_before_any_write(
     [failure] = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert "region" in str(failure.event_specific_data)
     assert pipeline.emulator.stats().get("datatable_batches", {}).get(TIERS, []) == []
+
+
+def test_an_import_waits_while_another_writer_holds_the_table(pipeline: Pipeline) -> None:
+    """Only one import writes to a table at a time: with the table's lock held elsewhere the
+    run sends nothing, and it proceeds once the lock is released."""
+    asset = build_import_asset(_demo_import())
+    results: list[dg.ExecuteInProcessResult] = []
+    with exclusive(pipeline.data_dir, f"datatable-{TIERS}"):
+        worker = threading.Thread(
+            target=lambda: results.append(pipeline.materialize_assets([asset]))
+        )
+        worker.start()
+        time.sleep(2.0)
+        assert worker.is_alive()
+        assert pipeline.emulator.stats().get("datatable_batches", {}).get(TIERS, []) == []
+    worker.join(120)
+    assert results and results[0].success
+    assert sum(pipeline.emulator.stats()["datatable_batches"][TIERS]) == 7
