@@ -2,9 +2,10 @@
 
 The real path, step for step as `cx_assets/defs/genesys_exports/assets.py` runs it: the emulator
 in its own process over loopback, `export_day` through the resource's export client into a
-staging folder, the blocking checksum re-check, publish, `normalise_conversations`, publish,
-`register_export`. Timed from export creation to the catalog row, with the emulator's file cache
-warm (a warm-up export generates the day first, ~10 s per GB, and is not timed).
+staging folder, the blocking checksum re-check, publish, then the asset's own
+`normalise_and_publish` (`normalise_conversations`, publish) and `register_export`. Timed from
+export creation to the catalog row, with the emulator's file cache warm (a warm-up export
+generates the day first, ~10 s per GB, and is not timed).
 
 Beside it, on the same downloaded bytes, the ceilings it is judged by: sha256 alone, the
 normaliser alone, and polars' narrow-schema `scan_ndjson` (MEASURED.md's comparison). The
@@ -110,11 +111,10 @@ def ingest_once(
     """One export → verified raw → Parquet → catalog, as the two assets do it; timings in s."""
     from cx_assets.catalog.exports import register_export
     from cx_assets.defs.genesys_exports import checks, metadata
-    from cx_assets.defs.genesys_exports.metadata import DATASET, SOURCE
+    from cx_assets.genesys.conversations_lake import DATASET, SOURCE, normalise_and_publish
     from cx_assets.genesys.exports import export_day
     from cx_assets.genesys.verified_export import FILES_DIR, VerifiedExport
     from cx_assets.lake.atomic import discard_on_exit, replace_dir
-    from cx_assets.lake.conversations import RawFile, normalise_conversations
 
     partition_key = day.isoformat()
     run_id = f"benchmark-{uuid.uuid4().hex[:12]}"
@@ -145,42 +145,20 @@ def ingest_once(
         extra["memory_limit"] = memory_limit
     if threads:
         extra["threads"] = threads
-    with discard_on_exit(layout.staging_dir()) as staging:
-        out_file = staging / "lake" / "part-0.parquet"
-        quarantine_file = staging / "quarantine" / "quarantine.jsonl"
-        out_file.parent.mkdir(parents=True)
-        quarantine_file.parent.mkdir(parents=True)
-        normalised = normalise_conversations(
-            [
-                RawFile(
-                    path=raw_dir / FILES_DIR / f.name,
-                    format=f.format,  # type: ignore[arg-type]
-                    name=f.name,
-                    record_count=f.record_count,
-                )
-                for f in record.files
-            ],
-            day=day,
-            export_id=record.export_id,
-            out_file=out_file,
-            quarantine_file=quarantine_file,
-            **extra,
-        )
-        lake_dir = layout.lake_partition_dir(SOURCE, DATASET, day)
-        replace_dir(out_file.parent, lake_dir)
-        replace_dir(quarantine_file.parent, layout.quarantine_dir(SOURCE, DATASET, partition_key))
-        t_normalised = time.perf_counter()
-        register_export(
-            layout.catalog_path,
-            metadata.export_record(record, partition_key, normalised, run_id),
-            metadata.file_records(record, partition_key, raw_dir / FILES_DIR),
-            actor=run_id,
-        )
+    published = normalise_and_publish(record, layout, day, **extra)
+    normalised = published.result
+    t_normalised = time.perf_counter()
+    register_export(
+        layout.catalog_path,
+        metadata.export_record(record, partition_key, normalised, run_id),
+        metadata.file_records(record, partition_key, raw_dir / FILES_DIR),
+        actor=run_id,
+    )
     t_registered = time.perf_counter()
 
     # The asset's non-blocking checks and metadata run after registration: reported, not in
     # end_to_end_s.
-    parquet_path = lake_dir / out_file.name
+    parquet_path = published.parquet_path
     post = [checks.schema_conforms(parquet_path), checks.rows_match_files(record, normalised)]
     metadata.conversations_metadata(record, normalised, parquet_path)
     failed = [c.check_name for c in post if not c.passed]
@@ -408,7 +386,7 @@ def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     if args.skip_comparisons:
         return report
 
-    from cx_assets.defs.genesys_exports.metadata import DATASET, SOURCE
+    from cx_assets.genesys.conversations_lake import DATASET, SOURCE
     from cx_assets.genesys.verified_export import FILES_DIR
 
     raw_files = sorted(

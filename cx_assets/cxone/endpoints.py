@@ -6,7 +6,7 @@ analytics" section of docs/api-contract.md), so a real tenant's differences stay
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from cx_assets.http.paths import path_segment
 
 TOKEN_PATH = "/oauth/token"
 DATA_EXPORTS_PATH = "/api/v2/analytics/data-exports"
@@ -33,13 +33,8 @@ INTERACTIONS_REPORT = "interactions"
 NEXT_PAGE_HEADER = "X-Next-Page-Token"
 
 
-def _segment(value: str) -> str:
-    """Quote an id from the server before it becomes a path segment."""
-    return quote(value, safe="")
-
-
 def export_path(export_id: str) -> str:
-    return f"{DATA_EXPORTS_PATH}/{_segment(export_id)}"
+    return f"{DATA_EXPORTS_PATH}/{path_segment(export_id)}"
 
 
 def export_data_path(export_id: str) -> str:

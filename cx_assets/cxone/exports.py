@@ -26,6 +26,7 @@ from cx_assets.cxone import endpoints
 from cx_assets.cxone.models import ExportFormat, ExportJob, ExportRequest
 from cx_assets.cxone.ranges import MAX_RANGE_DAYS, DayRange, split_days
 from cx_assets.http.client import ApiClient
+from cx_assets.http.polling import PollTimeout, poll_until
 from cx_assets.http.stats import RequestStatsSnapshot
 
 log = logging.getLogger(__name__)
@@ -159,22 +160,27 @@ class CxoneExportClient:
 
     def wait(self, export_id: str) -> ExportJob:
         """Poll until `completed` with a growing, bounded interval; `failed` or timeout raise."""
-        deadline = time.monotonic() + self.settings.timeout_s
-        interval = self.settings.poll_initial_s
-        while True:
-            job = self.status(export_id)
-            if job.status == "completed":
-                return job
+
+        def completed(job: ExportJob) -> bool:
             if job.status == "failed":
                 reason = job.errorMessage or "no errorMessage given"
                 raise CxoneExportFailed(f"CXone export {export_id} failed: {reason}")
-            if time.monotonic() + interval > deadline:
-                raise CxoneExportTimeout(
-                    f"CXone export {export_id} still {job.status} after "
-                    f"{self.settings.timeout_s:g} s"
-                )
-            self._sleep(interval)
-            interval = min(interval * 2, self.settings.poll_max_s)
+            return job.status == "completed"
+
+        try:
+            return poll_until(
+                lambda: self.status(export_id),
+                completed,
+                initial_s=self.settings.poll_initial_s,
+                max_s=self.settings.poll_max_s,
+                timeout_s=self.settings.timeout_s,
+                sleep=self._sleep,
+            )
+        except PollTimeout as timeout:
+            raise CxoneExportTimeout(
+                f"CXone export {export_id} still {timeout.last.status} after "
+                f"{self.settings.timeout_s:g} s"
+            ) from None
 
     def pages(
         self, export_id: str, fmt: ExportFormat = "json", paging: Paging | None = None

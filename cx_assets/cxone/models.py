@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cx_assets.cxone.endpoints import INTERACTIONS_REPORT, RECORD_FIELDS
 from cx_assets.cxone.ranges import MAX_RANGE_DAYS, DayRange
+from cx_assets.http.timestamps import require_offset
 
 MAX_SPAN = dt.timedelta(days=MAX_RANGE_DAYS)
 MAX_COLUMNS = 150
@@ -40,9 +41,7 @@ class DateRange(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("must carry a UTC offset (e.g. 2024-01-01T00:00:00.000Z)")
-        return value.astimezone(dt.UTC)
+        return require_offset(value).astimezone(dt.UTC)
 
     @classmethod
     def of(cls, days: DayRange) -> DateRange:

@@ -66,7 +66,10 @@ def create_app(config: EmulatorConfig | None = None, apis: Sequence[Api] = APIS)
     routes.extend(cxone_mounts(ctx))  # NICE CXone at /cxone and the lake webhook receiver
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(WireMiddleware, ctx=ctx), Middleware(BearerGuard, ctx=ctx)],
+        middleware=[
+            Middleware(WireMiddleware, ctx=ctx),
+            Middleware(BearerGuard, tokens=ctx.tokens, limiter=ctx.limiter),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

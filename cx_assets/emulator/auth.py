@@ -121,23 +121,32 @@ def _oauth_error(exc: OAuthError) -> JSONResponse:
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
-async def token_endpoint(request: Request) -> Response:
-    """`POST /oauth/token`: client credentials by HTTP Basic or form fields."""
+async def issue_token(
+    request: Request,
+    tokens: TokenStore,
+    *,
+    accept_basic: bool = True,
+    missing: str = "client credentials are missing",
+) -> Response:
+    """A client-credentials token response from `tokens`, or the OAuth error body.
+
+    Credentials come by HTTP Basic (when `accept_basic`) or form fields; `missing` is the 401
+    description when neither carries them.
+    """
     # The token endpoint only takes application/x-www-form-urlencoded: the stdlib parses it,
     # so Starlette's request.form() (which needs python-multipart) is not required.
     form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
-    tokens: TokenStore = request.app.state.ctx.tokens
     try:
         if form.get("grant_type") != "client_credentials":
             raise OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials")
-        creds = _basic_credentials(request.headers.get("authorization", ""))
+        basic = request.headers.get("authorization", "") if accept_basic else ""
+        creds = _basic_credentials(basic)
         if creds is None:
             client_id, secret = form.get("client_id"), form.get("client_secret")
             if client_id is None or secret is None:
-                raise OAuthError(401, "invalid_client", "client credentials are missing")
+                raise OAuthError(401, "invalid_client", missing)
             creds = (client_id, secret)
-        scope = form.get("scope")
-        token, grant = tokens.issue(creds[0], creds[1], scope)
+        token, grant = tokens.issue(creds[0], creds[1], form.get("scope"))
     except OAuthError as exc:
         return _oauth_error(exc)
     return JSONResponse(
@@ -149,6 +158,11 @@ async def token_endpoint(request: Request) -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+async def token_endpoint(request: Request) -> Response:
+    """`POST /oauth/token`: client credentials by HTTP Basic or form fields."""
+    return await issue_token(request, request.app.state.ctx.tokens)
 
 
 def require_scope(request: Request, scope: str) -> Grant:

@@ -10,11 +10,14 @@ from email.utils import format_datetime
 
 import anyio
 from starlette.datastructures import MutableHeaders
+from starlette.routing import get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cx_assets.emulator.auth import TokenStore
 from cx_assets.emulator.context import EmulatorContext
 from cx_assets.emulator.errors import error_response
 from cx_assets.emulator.faults import Fault
+from cx_assets.emulator.ratelimit import RateLimiter
 
 API_PREFIX = "/api/"
 ADMIN_PREFIX = "/admin"
@@ -94,29 +97,48 @@ class WireMiddleware:
 
 
 class BearerGuard:
-    """On `/api/…`: 401 without a live token, then the per-client budget and its headers."""
+    """On `{prefix}…`: 401 without a live token, then the per-client budget and its headers.
 
-    def __init__(self, app: ASGIApp, ctx: EmulatorContext) -> None:
+    One guard for both vendors: Genesys guards `/api/…` with its token store and announces the
+    budget with every header family; CXone (inside its `/cxone` mount, so the prefix is matched
+    on the mount-relative route path) passes its own tokens, budget and `X-RateLimit-*` only.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        tokens: TokenStore,
+        limiter: RateLimiter,
+        *,
+        prefix: str = API_PREFIX,
+        refused: str = "expired, revoked or unknown tokens are refused",
+        rate_headers: tuple[str, ...] | None = None,
+    ) -> None:
+        """`rate_headers` picks the budget headers to send; None sends all of them."""
         self.app = app
-        self.ctx = ctx
+        self.tokens = tokens
+        self.limiter = limiter
+        self.prefix = prefix
+        self.refused = refused
+        self.rate_headers = rate_headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope.get("path", "").startswith(API_PREFIX):
+        if scope["type"] != "http" or not get_route_path(scope).startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         kind, _, token = header.partition(" ")
-        grant = self.ctx.tokens.lookup(token.strip()) if kind.lower() == "bearer" else None
+        grant = self.tokens.lookup(token.strip()) if kind.lower() == "bearer" else None
         if grant is None:
             reason = "a bearer token is required" if not token else "the token is invalid"
-            response = error_response(
-                401, f"{reason} (expired, revoked or unknown tokens are refused)"
-            )
+            response = error_response(401, f"{reason} ({self.refused})")
             response.headers["WWW-Authenticate"] = "Bearer"
             await response(scope, receive, send)
             return
-        verdict = self.ctx.limiter.hit(grant.client_id)
+        verdict = self.limiter.hit(grant.client_id)
         rate_headers = verdict.headers()
+        if self.rate_headers is not None:
+            rate_headers = {name: rate_headers[name] for name in self.rate_headers}
         if not verdict.allowed:
             rate_headers["Retry-After"] = str(verdict.reset_s)
             response = error_response(

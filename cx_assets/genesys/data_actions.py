@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from cx_assets.http.client import ApiClient
+from cx_assets.http.paths import path_segment
 
 DATASETS_PATH = "/api/v2/datasets"
 DATAACTIONS_PATH = "/api/v2/dataactions"
@@ -33,17 +33,16 @@ WEBHOOK_SCOPES: tuple[str, ...] = ("platform:webhooks:write",)
 FIELD_TYPES = ("string", "number", "boolean", "date")
 
 
-def _segment(value: str) -> str:
-    """Quote an id before it becomes a path segment."""
-    return quote(value, safe="")
-
-
 def dataset_path(dataset_id: str) -> str:
-    return f"{DATASETS_PATH}/{_segment(dataset_id)}"
+    return f"{DATASETS_PATH}/{path_segment(dataset_id)}"
 
 
 def action_path(action_id: str) -> str:
-    return f"{DATAACTIONS_PATH}/{_segment(action_id)}"
+    return f"{DATAACTIONS_PATH}/{path_segment(action_id)}"
+
+
+def webhook_path(webhook_id: str) -> str:
+    return f"{WEBHOOKS_PATH}/{path_segment(webhook_id)}"
 
 
 class _Model(BaseModel):

@@ -7,7 +7,7 @@ beside this one without touching the download or verification code.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from cx_assets.http.paths import path_segment
 
 TOKEN_PATH = "/oauth/token"
 DATAEXPORTS_PATH = "/api/v2/dataexports"
@@ -16,13 +16,8 @@ DATAEXPORTS_PATH = "/api/v2/dataexports"
 EXPORT_SCOPES: tuple[str, ...] = ("dataexports:read",)
 
 
-def _segment(value: str) -> str:
-    """Quote an id from the server before it becomes a path segment."""
-    return quote(value, safe="")
-
-
 def export_path(export_id: str) -> str:
-    return f"{DATAEXPORTS_PATH}/{_segment(export_id)}"
+    return f"{DATAEXPORTS_PATH}/{path_segment(export_id)}"
 
 
 def export_files_path(export_id: str) -> str:
@@ -43,8 +38,8 @@ DATATABLE_MAX_BATCH = 1000
 
 
 def datatable_schema_path(table_id: str) -> str:
-    return f"{DATATABLES_PATH}/{_segment(table_id)}/schema"
+    return f"{DATATABLES_PATH}/{path_segment(table_id)}/schema"
 
 
 def datatable_rows_path(table_id: str) -> str:
-    return f"{DATATABLES_PATH}/{_segment(table_id)}/rows"
+    return f"{DATATABLES_PATH}/{path_segment(table_id)}/rows"

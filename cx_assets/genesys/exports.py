@@ -22,6 +22,7 @@ from cx_assets.genesys import endpoints
 from cx_assets.genesys.models import ExportJob, ExportRequest, Manifest, ManifestFile
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
+from cx_assets.http.polling import PollTimeout, poll_until
 from cx_assets.lake.verified_download import (
     ChecksumMismatch,
     SizeMismatch,
@@ -113,22 +114,28 @@ class ConversationExportClient:
 
     def wait(self, export_id: str) -> ExportJob:
         """Poll until COMPLETED with a growing, bounded interval; FAILED or timeout raise."""
-        deadline = time.monotonic() + self.settings.timeout_s
-        interval = self.settings.poll_initial_s
-        while True:
-            job = self.status(export_id)
-            if job.status == "COMPLETED":
-                return job
+
+        def completed(job: ExportJob) -> bool:
             if job.status == "FAILED":
                 raise ExportFailed(
                     f"export {export_id} FAILED: {job.statusReason or 'no reason given'}"
                 )
-            if time.monotonic() + interval > deadline:
-                raise ExportTimeout(
-                    f"export {export_id} still {job.status} after {self.settings.timeout_s:.0f} s"
-                )
-            self._sleep(interval)
-            interval = min(interval * 2, self.settings.poll_max_s)
+            return job.status == "COMPLETED"
+
+        try:
+            return poll_until(
+                lambda: self.status(export_id),
+                completed,
+                initial_s=self.settings.poll_initial_s,
+                max_s=self.settings.poll_max_s,
+                timeout_s=self.settings.timeout_s,
+                sleep=self._sleep,
+            )
+        except PollTimeout as timeout:
+            raise ExportTimeout(
+                f"export {export_id} still {timeout.last.status} after "
+                f"{self.settings.timeout_s:.0f} s"
+            ) from None
 
     def manifest(self, export_id: str) -> Manifest:
         return Manifest.model_validate(self.api.get_json(endpoints.export_files_path(export_id)))

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cx_assets.http.timestamps import require_offset
+
 MAX_EXPORT_WINDOW = dt.timedelta(days=31)
 ExportFormat = Literal["jsonl", "csv"]
 ExportStatus = Literal["QUEUED", "RUNNING", "COMPLETED", "FAILED"]
@@ -33,9 +35,7 @@ class ExportRequest(BaseModel):
     @field_validator("startDate", "endDate")
     @classmethod
     def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.tzinfo is None:
-            raise ValueError("must carry a UTC offset (e.g. 2024-01-01T00:00:00Z)")
-        return value.astimezone(dt.UTC)
+        return require_offset(value).astimezone(dt.UTC)
 
     @model_validator(mode="after")
     def _window(self) -> ExportRequest:

@@ -11,13 +11,13 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 import httpx
 
 from cx_assets.genesys.privacy_models import PrivacyRequest, PrivacyRequestStatus
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError, ForbiddenError
+from cx_assets.http.paths import path_segment
 from cx_assets.lake.privacy_area import FILE_MODE
 from cx_assets.lake.verified_download import READ_CHUNK, VerifiedFile, write_verified
 
@@ -46,7 +46,7 @@ class Submission:
 
 
 def request_path(request_id: str) -> str:
-    return f"{PRIVACY_REQUESTS_PATH}/{quote(request_id, safe='')}"
+    return f"{PRIVACY_REQUESTS_PATH}/{path_segment(request_id)}"
 
 
 class PrivacyClient:

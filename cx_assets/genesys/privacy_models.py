@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from cx_assets.http.timestamps import require_offset
+
 MAX_WINDOW = dt.timedelta(days=30)
 FORMATS = ("json", "csv")
 DATA_TYPES: dict[str, tuple[str, ...]] = {
@@ -50,9 +52,7 @@ class TimeRange(BaseModel):
     @field_validator("start", "end")
     @classmethod
     def _aware(cls, value: dt.datetime) -> dt.datetime:
-        if value.utcoffset() is None:
-            raise ValueError("needs a UTC offset or 'Z' (ISO 8601)")
-        return value
+        return require_offset(value)
 
     @model_validator(mode="after")
     def _window(self) -> TimeRange:

@@ -1,39 +1,18 @@
 """Fixtures for the CXone client tests: a real emulator (uvicorn on a free loopback port) per
-test; `emulator_factory(**config)` starts one with EmulatorConfig overrides."""
+test; `emulator_factory(**config)` starts one with EmulatorConfig overrides (emulator_fixtures)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cx_assets.emulator import EmulatorServer
+from cx_assets_tests.emulator.emulator_fixtures import FAST, emulator, emulator_factory
 
-FAST: dict[str, Any] = {
-    "queue_delay_s": 0.0,
-    "run_delay_s": 0.05,
-    "records_per_day": 40,
-    "cxone_records_per_day": 40,
-    "cxone_missing_rate": 0.2,
-}
+__all__ = ["emulator", "emulator_defaults", "emulator_factory"]
 
 
 @pytest.fixture
-def emulator_factory(tmp_path: Path) -> Iterator[Callable[..., EmulatorServer]]:
-    started: list[EmulatorServer] = []
-
-    def start(**overrides: Any) -> EmulatorServer:
-        server = EmulatorServer(state_dir=tmp_path / "emu", **{**FAST, **overrides}).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def emulator(emulator_factory: Callable[..., EmulatorServer]) -> EmulatorServer:
-    return emulator_factory()
+def emulator_defaults() -> dict[str, Any]:
+    """Small CXone days with a fifth of the optional fields missing."""
+    return {**FAST, "cxone_records_per_day": 40, "cxone_missing_rate": 0.2}

@@ -6,69 +6,32 @@ downloadUrl) when the request fails; every attempt shows in `/admin/stats`."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import httpx
 import pytest
 
 from .support import api_client
 from .test_privacy_requests import BASE, privacy_body, wait_until_done
+from .webhook_receiver import Receiver, signed_at
 
 SECRET = "test-webhook-secret"
 FAST_CALLBACKS = {"webhook_secret": SECRET, "callback_backoff_s": 0.05}
 
 
-class Receiver:
-    """A tiny local webhook receiver: records every POST, answers the scripted statuses first."""
-
-    def __init__(self, statuses: list[int] | None = None) -> None:
-        self.statuses = list(statuses or [])
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.calls.append((dict(self.headers), body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/privacy"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def wait_for(self, count: int) -> list[tuple[dict[str, str], bytes]]:
-        deadline = time.monotonic() + 15
-        while len(self.calls) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        return list(self.calls)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    rec = Receiver()
-    yield rec
-    rec.server.shutdown()
-    rec.server.server_close()
+    with Receiver("/hooks/privacy") as rec:
+        yield rec
 
 
 def verify(headers: dict[str, str], body: bytes) -> int:
-    """The contract's check, written from its formula; returns the signed timestamp."""
-    fields = dict(part.split("=", 1) for part in headers["X-Genesys-Signature"].split(","))
-    expected = hmac.new(SECRET.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256)
-    assert hmac.compare_digest(fields["v1"], expected.hexdigest())
-    return int(fields["t"])
+    """Asserts the signature is valid for SECRET; returns the signed timestamp."""
+    t = signed_at(SECRET, headers, body)
+    assert t is not None, "signature does not match"
+    return t
 
 
 def test_completed_callback_is_signed_and_its_url_downloads(emulator_factory, receiver):
@@ -77,8 +40,8 @@ def test_completed_callback_is_signed_and_its_url_downloads(emulator_factory, re
     body = privacy_body(callbackUrl=receiver.url, entityType="interaction", dataTypes=["chat"])
     client.post(BASE, json=body)
     [(headers, raw)] = receiver.wait_for(1)
-    signed_at = verify(headers, raw)
-    assert abs(signed_at - time.time()) < 300
+    signed_t = verify(headers, raw)
+    assert abs(signed_t - time.time()) < 300
     assert headers["Content-Type"] == "application/json"
     payload = json.loads(raw)
     assert raw == json.dumps(payload, separators=(",", ":")).encode()  # compact
@@ -148,10 +111,8 @@ def test_failed_request_still_calls_back_with_failed(emulator_factory, receiver)
 
 def test_unreachable_receiver_gives_up_after_the_configured_attempts(emulator_factory):
     emu = emulator_factory(webhook_secret=SECRET, callback_attempts=3, callback_backoff_s=0.01)
-    dead = Receiver()
-    url = dead.url
-    dead.server.shutdown()
-    dead.server.server_close()
+    with Receiver("/hooks/privacy") as dead:
+        url = dead.url
     body = privacy_body(callbackUrl=url)
     api_client(emu).post(BASE, json=body)
     deadline = time.monotonic() + 15

@@ -1,36 +1,16 @@
 """Fixtures for the Genesys export-client tests: a real emulator (uvicorn on a free loopback
-port) per test; `emulator_factory(**config)` starts one with EmulatorConfig overrides."""
+port) per test from emulator_fixtures (`emulator_factory(**config)` takes EmulatorConfig
+overrides; the defaults are the fast ones), and the staging folder a run downloads into."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from cx_assets.emulator import EmulatorServer
-from cx_assets_tests.genesys.genesys_testkit import FAST_EMULATOR, EmulatorFactory
+from cx_assets_tests.emulator.emulator_fixtures import emulator, emulator_defaults, emulator_factory
 
-
-@pytest.fixture
-def emulator_factory(tmp_path: Path) -> Iterator[EmulatorFactory]:
-    started: list[EmulatorServer] = []
-
-    def start(**overrides: Any) -> EmulatorServer:
-        config = {"state_dir": tmp_path / "emu", **FAST_EMULATOR, **overrides}
-        server = EmulatorServer(**config).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
-@pytest.fixture
-def emulator(emulator_factory: EmulatorFactory) -> EmulatorServer:
-    return emulator_factory()
+__all__ = ["dest", "emulator", "emulator_defaults", "emulator_factory"]
 
 
 @pytest.fixture

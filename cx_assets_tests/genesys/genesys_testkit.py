@@ -11,7 +11,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,6 @@ from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.retry import RetrySettings
 
 DAY = dt.date(2024, 1, 1)
-FAST_EMULATOR: dict[str, Any] = {"queue_delay_s": 0.0, "run_delay_s": 0.05, "records_per_day": 40}
 #: Retry-After is honoured but capped here, so a 1-2 s server hint costs 0.3 s in tests; backoff
 #: without a hint is far smaller, which lets a test tell the two apart from the wait counter.
 RETRY_AFTER_CAP_S = 0.3
@@ -35,8 +34,6 @@ FAST_RETRY = RetrySettings(
     max_retry_after_s=RETRY_AFTER_CAP_S,
 )
 FILE_ATTEMPTS = 3
-
-EmulatorFactory = Callable[..., EmulatorServer]
 
 
 def resource_for(emu: EmulatorServer, **fields: Any) -> GenesysCloudResource:

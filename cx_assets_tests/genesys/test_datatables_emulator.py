@@ -25,9 +25,9 @@ from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ForbiddenError
 from cx_assets.http.pacing import RateLimitPacer
+from cx_assets_tests.emulator.emulator_fixtures import EmulatorFactory
 from cx_assets_tests.genesys.genesys_testkit import (
     FAST_RETRY,
-    EmulatorFactory,
     emulator_status_count,
 )
 

@@ -16,11 +16,11 @@ import pytest
 from cx_assets.emulator import EmulatorServer
 from cx_assets.emulator.exports import FAILED_REASON
 from cx_assets.genesys.exports import DownloadFailed, ExportFailed, ExportTimeout, export_day
+from cx_assets_tests.emulator.emulator_fixtures import EmulatorFactory
 from cx_assets_tests.genesys.genesys_testkit import (
     DAY,
     FILE_ATTEMPTS,
     RETRY_AFTER_CAP_S,
-    EmulatorFactory,
     assert_verified_on_disk,
     dest_listing,
     emulator_status_count,

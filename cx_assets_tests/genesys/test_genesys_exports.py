@@ -19,10 +19,10 @@ from cx_assets.genesys.models import ExportRequest
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError, ForbiddenError
+from cx_assets_tests.emulator.emulator_fixtures import EmulatorFactory
 from cx_assets_tests.genesys.genesys_testkit import (
     DAY,
     FAST_RETRY,
-    EmulatorFactory,
     assert_verified_on_disk,
     dest_listing,
     fast_client,

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 from pathlib import Path
-from urllib.parse import quote
 
 from cx_assets.catalog.audit import append_audit
 from cx_assets.catalog.connection import write_transaction
@@ -25,6 +24,7 @@ from cx_assets.genesys.data_actions import (
     WEBHOOKS_PATH,
     DataActionsClient,
     Webhook,
+    webhook_path,
 )
 from cx_assets.genesys.webhook_events import MIN_SECRET_CHARS, signing_secret
 from cx_assets.http.errors import NotFoundError
@@ -74,7 +74,7 @@ def _register(client: DataActionsClient, target_url: str, secret: str) -> Webhoo
 def _delete(client: DataActionsClient, webhook_id: str) -> bool:
     """Delete a superseded webhook; False when the server no longer has it."""
     try:
-        client.api.request("DELETE", f"{WEBHOOKS_PATH}/{quote(webhook_id, safe='')}")
+        client.api.request("DELETE", webhook_path(webhook_id))
     except NotFoundError:
         return False
     return True

@@ -5,7 +5,6 @@ Two assets so the checksum check can block: nothing reaches the lake (and so the
 """
 
 import datetime as dt
-from pathlib import Path
 from typing import NoReturn
 
 import dagster as dg
@@ -17,11 +16,12 @@ from cx_assets.defs.genesys_exports.metadata import DATASET, SOURCE
 from cx_assets.defs.genesys_exports.partitions import daily_partitions
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
+from cx_assets.genesys.conversations_lake import normalise_and_publish
 from cx_assets.genesys.exports import ExportError, export_day
 from cx_assets.genesys.verified_export import FILES_DIR, VerifiedExport
 from cx_assets.http.errors import ApiError
 from cx_assets.lake.atomic import discard_on_exit, replace_dir
-from cx_assets.lake.conversations import CONVERSATION_COLUMNS, RawFile, normalise_conversations
+from cx_assets.lake.conversations import CONVERSATION_COLUMNS
 
 register_dataset_view(
     "conversations", "genesys/conversations/date=*/*.parquet", CONVERSATION_COLUMNS
@@ -142,57 +142,22 @@ def genesys_conversations(
             f"No verified export for {day}: materialise {EXPORT_ASSET} for this day first.",
             allow_retries=False,
         ) from None
-    with discard_on_exit(layout.staging_dir()) as staging:
-        return _normalise_and_register(context, catalog, record, day, staging)
-
-
-def _normalise_and_register(
-    context: dg.AssetExecutionContext,
-    catalog: CatalogResource,
-    record: VerifiedExport,
-    day: dt.date,
-    staging: Path,
-) -> dg.MaterializeResult:
-    layout = catalog.layout
-    raw_dir = layout.raw_dir(SOURCE, DATASET, context.partition_key)
-    out_file = staging / "lake" / "part-0.parquet"
-    quarantine_file = staging / "quarantine" / "quarantine.jsonl"
-    out_file.parent.mkdir(parents=True)
-    quarantine_file.parent.mkdir(parents=True)
-    result = normalise_conversations(
-        [
-            RawFile(
-                path=raw_dir / FILES_DIR / f.name,
-                format=f.format,
-                name=f.name,
-                record_count=f.record_count,
-            )
-            for f in record.files
-        ],
-        day=day,
-        export_id=record.export_id,
-        out_file=out_file,
-        quarantine_file=quarantine_file,
-    )
-    lake_dir = layout.lake_partition_dir(SOURCE, DATASET, day)
-    replace_dir(out_file.parent, lake_dir)
-    quarantine_dir = layout.quarantine_dir(SOURCE, DATASET, context.partition_key)
-    replace_dir(quarantine_file.parent, quarantine_dir)
-    parquet_path = lake_dir / out_file.name
+    published = normalise_and_publish(record, layout, day)
     register_export(
         layout.catalog_path,
-        metadata.export_record(record, context.partition_key, result, context.run.run_id),
+        metadata.export_record(record, context.partition_key, published.result, context.run.run_id),
         metadata.file_records(record, context.partition_key, raw_dir / FILES_DIR),
         actor=context.run.run_id,
     )
-    if result.quarantined:
+    if published.result.quarantined:
         context.log.warning(
-            f"{result.quarantined} record(s) quarantined in {quarantine_dir} (file, line, reason)"
+            f"{published.result.quarantined} record(s) quarantined in {published.quarantine_dir} "
+            "(file, line, reason)"
         )
     return dg.MaterializeResult(
-        metadata=metadata.conversations_metadata(record, result, parquet_path),
+        metadata=metadata.conversations_metadata(record, published.result, published.parquet_path),
         check_results=[
-            checks.schema_conforms(parquet_path),
-            checks.rows_match_files(record, result),
+            checks.schema_conforms(published.parquet_path),
+            checks.rows_match_files(record, published.result),
         ],
     )

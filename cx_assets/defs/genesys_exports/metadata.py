@@ -9,11 +9,10 @@ import dagster as dg
 import polars as pl
 
 from cx_assets.catalog.exports import ExportRecord, FileRecord
+from cx_assets.genesys.conversations_lake import DATASET, SOURCE
 from cx_assets.genesys.verified_export import VerifiedExport
 from cx_assets.lake.conversations import CONVERSATION_COLUMNS, NormaliseResult
 
-SOURCE = "genesys"
-DATASET = "conversations"
 PREVIEW_ROWS = 5
 
 

@@ -1,7 +1,8 @@
 """The NICE CXone side of the emulator (under `/cxone`) and the data-lake webhook receiver.
 
 `mounts(ctx)` registers both services in `ctx.services` (closed with the app) and returns the two
-mounts for the app. CXone has its own tokens and budget (see guard.py); request faults
+mounts for the app. CXone has its own tokens and budget, checked by the shared `BearerGuard`
+with CXone's instances and only `X-RateLimit-*` headers (no `inin-*`); request faults
 (`http_429`, `http_5xx`, `slow`, …) reach it through the app's WireMiddleware like any path.
 """
 
@@ -13,12 +14,13 @@ from starlette.routing import BaseRoute, Mount
 from cx_assets.emulator.context import EmulatorContext
 from cx_assets.emulator.cxone import lake_webhook
 from cx_assets.emulator.cxone import routes as cxone_routes
-from cx_assets.emulator.cxone.guard import CxoneGuard
 from cx_assets.emulator.cxone.lake_webhook import LakeWebhookStore
 from cx_assets.emulator.cxone.service import CxoneService
+from cx_assets.emulator.middleware import BearerGuard
 
 CXONE_PREFIX = "/cxone"
 LAKE_WEBHOOK_PREFIX = "/lake-webhook"
+RATE_HEADERS = ("X-RateLimit-Remaining", "X-RateLimit-Reset")
 
 
 def mounts(ctx: EmulatorContext) -> list[BaseRoute]:
@@ -26,7 +28,13 @@ def mounts(ctx: EmulatorContext) -> list[BaseRoute]:
     service = CxoneService.from_config(ctx.config)
     ctx.services["cxone"] = service
     ctx.services["lake_webhook"] = LakeWebhookStore(ctx.config.state_dir)
-    guard = Middleware(CxoneGuard, tokens=service.tokens, limiter=service.limiter)
+    guard = Middleware(
+        BearerGuard,
+        tokens=service.tokens,
+        limiter=service.limiter,
+        refused="expired, revoked, unknown or non-CXone tokens are refused",
+        rate_headers=RATE_HEADERS,
+    )
     return [
         Mount(CXONE_PREFIX, routes=cxone_routes.ROUTES, middleware=[guard]),
         Mount(LAKE_WEBHOOK_PREFIX, routes=lake_webhook.ROUTES),

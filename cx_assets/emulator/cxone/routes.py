@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import io
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cx_assets.emulator.auth import OAuthError, TokenStore, _oauth_error, require_scope
+from cx_assets.emulator.auth import issue_token, require_scope
 from cx_assets.emulator.context import EmulatorContext
 from cx_assets.emulator.cxone.records import FIELD_INDEX, MISSING, Row
 from cx_assets.emulator.cxone.service import CxoneService
@@ -32,28 +31,11 @@ def _service(request: Request) -> CxoneService:
 
 async def token_endpoint(request: Request) -> Response:
     """`POST /cxone/oauth/token`: client credentials in form fields only (no HTTP Basic)."""
-    # urlencoded form parsed by the stdlib, as on the Genesys side (no python-multipart needed)
-    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
-    tokens: TokenStore = _service(request).tokens
-    try:
-        if form.get("grant_type") != "client_credentials":
-            raise OAuthError(400, "unsupported_grant_type", "grant_type must be client_credentials")
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        if client_id is None or secret is None:
-            raise OAuthError(
-                401, "invalid_client", "client_id and client_secret form fields are required"
-            )
-        token, grant = tokens.issue(client_id, secret, form.get("scope"))
-    except OAuthError as exc:
-        return _oauth_error(exc)
-    return JSONResponse(
-        {
-            "access_token": token,
-            "token_type": "bearer",
-            "expires_in": tokens.ttl_s,
-            "scope": " ".join(sorted(grant.scopes)),
-        },
-        headers={"Cache-Control": "no-store"},
+    return await issue_token(
+        request,
+        _service(request).tokens,
+        accept_basic=False,
+        missing="client_id and client_secret form fields are required",
     )
 
 
