@@ -20,6 +20,7 @@ from cx_assets.catalog.audit import append_audit, canonical_json
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, default_lake_root, write_transaction
 from cx_assets.catalog.cxone_tables import DAY_COLUMNS, EXPORT_COLUMNS, SYNC_COLUMNS
 from cx_assets.catalog.queries import query
+from cx_assets.catalog.record_checks import check_aware
 from cx_assets.catalog.views import refresh_views
 
 if TYPE_CHECKING:  # only for the adapters' annotations: no runtime dependency on the client
@@ -30,13 +31,6 @@ if TYPE_CHECKING:  # only for the adapters' annotations: no runtime dependency o
 FLOW = "cxone"
 EXPORT_ACTION = "export"
 SYNC_ACTION = "sync"
-
-
-def _check_aware(record: object, names: Sequence[str]) -> None:
-    for name in names:
-        value = getattr(record, name)
-        if value is not None and value.utcoffset() is None:
-            raise ValueError(f"{type(record).__name__}.{name} must be timezone-aware, got {value}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,7 +54,7 @@ class CxoneExportRecord:
     finished_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
-        _check_aware(self, ("created_at", "finished_at"))
+        check_aware(self, ("created_at", "finished_at"))
         if self.range_end < self.range_start:
             raise ValueError(f"range_end {self.range_end} is before range_start {self.range_start}")
 

@@ -32,6 +32,7 @@ from cx_assets.catalog.datatable_tables import (
 )
 from cx_assets.catalog.exports import strip_query
 from cx_assets.catalog.queries import query
+from cx_assets.catalog.record_checks import check_aware
 from cx_assets.catalog.views import quote_identifier
 from cx_assets.lake.datatables import SNAPSHOT_DATASET, SNAPSHOT_FILE, SOURCE, QuarantineRow
 from cx_assets.lake.paths import validate_partition_key, validate_token
@@ -47,13 +48,6 @@ _SLUG_MAX = 60
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _DAY_IN_PATH = r"date=([0-9]{4}-[0-9]{2}-[0-9]{2})"
 _SNAPSHOT_TIMESTAMPS = ("started_at", "finished_at", "registered_at")
-
-
-def _check_aware(record: object, names: Sequence[str]) -> None:
-    for name in names:
-        value = getattr(record, name)
-        if value is not None and value.utcoffset() is None:
-            raise ValueError(f"{type(record).__name__}.{name} must be timezone-aware, got {value}")
 
 
 def _as_day(value: dt.date | str) -> dt.date:
@@ -107,7 +101,7 @@ class SnapshotRecord:
         object.__setattr__(self, "path", _relative_path(self.path))
         object.__setattr__(self, "api_base_url", strip_query(self.api_base_url))
         object.__setattr__(self, "columns", [dict(c) for c in self.columns])
-        _check_aware(self, _SNAPSHOT_TIMESTAMPS)
+        check_aware(self, _SNAPSHOT_TIMESTAMPS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,7 +136,7 @@ class ImportRecord:
         validate_token(self.run_id, "run id")
         validate_token(self.table_id, "table id")
         object.__setattr__(self, "chunk_sizes", [int(n) for n in self.chunk_sizes])
-        _check_aware(self, ("started_at", "finished_at", "registered_at"))
+        check_aware(self, ("started_at", "finished_at", "registered_at"))
 
 
 def _names_marks(columns: Sequence[tuple[str, str]]) -> tuple[str, str]:

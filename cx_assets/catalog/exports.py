@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from cx_assets.catalog.audit import append_audit
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, default_lake_root, write_transaction
+from cx_assets.catalog.record_checks import check_aware
 from cx_assets.catalog.schema import EXPORT_COLUMNS, FILE_COLUMNS
 from cx_assets.catalog.views import refresh_views
 from cx_assets.http.redact import redact
@@ -36,13 +37,6 @@ def strip_query(uri: str | None) -> str | None:
         return uri
     parts = urlsplit(uri)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _check_aware(record: object, names: Sequence[str]) -> None:
-    for name in names:
-        value = getattr(record, name)
-        if value is not None and value.utcoffset() is None:
-            raise ValueError(f"{type(record).__name__}.{name} must be timezone-aware, got {value}")
 
 
 def _check_partition(source: str, dataset: str, partition_key: str) -> None:
@@ -80,7 +74,7 @@ class ExportRecord:
 
     def __post_init__(self) -> None:
         _check_partition(self.source, self.dataset, self.partition_key)
-        _check_aware(self, _TIMESTAMPS)
+        check_aware(self, _TIMESTAMPS)
         object.__setattr__(self, "api_base_url", strip_query(self.api_base_url))
         for counter in _COUNTERS:
             if getattr(self, counter) == 0 and counter in self.request_stats:
@@ -104,7 +98,7 @@ class FileRecord:
     verified_at: dt.datetime | None = None  # defaults to the registration time
 
     def __post_init__(self) -> None:
-        _check_aware(self, ("verified_at",))
+        check_aware(self, ("verified_at",))
         object.__setattr__(self, "uri", strip_query(self.uri))
 
 
