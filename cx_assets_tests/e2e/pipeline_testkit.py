@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import httpx
 
 from cx_assets import settings
 from cx_assets.catalog.queries import query
@@ -65,6 +66,16 @@ class Pipeline:
             resources=self.resources(**genesys),
             raise_on_error=raise_on_error,
         )
+
+    def token(self) -> str:
+        """A bearer token with every Genesys scope, for a test acting as "someone else"."""
+        response = httpx.post(
+            f"{self.emulator.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(self.emulator.client_id, self.emulator.client_secret),
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
 
     @property
     def catalog_path(self) -> Path:

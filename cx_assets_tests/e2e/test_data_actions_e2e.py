@@ -64,20 +64,10 @@ def _drift(result: dg.ExecuteInProcessResult) -> dg.AssetCheckEvaluation:
     return evaluation
 
 
-def _token(pipeline: Pipeline) -> str:
-    response = httpx.post(
-        f"{pipeline.emulator.url}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(pipeline.emulator.client_id, pipeline.emulator.client_secret),
-    )
-    response.raise_for_status()
-    return response.json()["access_token"]
-
-
 def _live(pipeline: Pipeline, action_id: str) -> httpx.Response:
     response = httpx.get(
         f"{pipeline.emulator.url}/api/v2/dataactions/{action_id}",
-        headers={"Authorization": f"Bearer {_token(pipeline)}"},
+        headers={"Authorization": f"Bearer {pipeline.token()}"},
     )
     response.raise_for_status()
     return response
@@ -169,7 +159,7 @@ def test_drift_after_an_out_of_band_edit_names_the_editor_then_reapply_clears_it
     edited = {"type": "NOT", "children": [live.json()["conditions"]]}
     response = httpx.put(
         f"{pipeline.emulator.url}/api/v2/dataactions/{DIFFERING}",
-        headers={"Authorization": f"Bearer {_token(pipeline)}", "If-Match": live.headers["ETag"]},
+        headers={"Authorization": f"Bearer {pipeline.token()}", "If-Match": live.headers["ETag"]},
         json={"conditions": edited},
     )
     response.raise_for_status()

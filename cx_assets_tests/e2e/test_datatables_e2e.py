@@ -98,20 +98,10 @@ def test_table_changed_mid_snapshot_restarts_and_stays_consistent(pipeline: Pipe
     assert etag == metadata["etag"]
 
 
-def _token(pipeline: Pipeline) -> str:
-    response = httpx.post(
-        f"{pipeline.emulator.url}/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(pipeline.emulator.client_id, pipeline.emulator.client_secret),
-    )
-    response.raise_for_status()
-    return response.json()["access_token"]
-
-
 def test_schema_drift_is_reported_as_a_warning(pipeline: Pipeline) -> None:
     _discover(pipeline)
     _snapshot(pipeline, HOLIDAYS, "2024-03-01")
-    headers = {"Authorization": f"Bearer {_token(pipeline)}"}
+    headers = {"Authorization": f"Bearer {pipeline.token()}"}
     url = f"{pipeline.emulator.url}/api/v2/datatables/{HOLIDAYS}/schema"
     schema = httpx.get(url, headers=headers).json()
     columns = [*schema["columns"], {"name": "hours", "type": "string", "isPrimaryKey": False}]
