@@ -7,7 +7,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cx_assets.emulator.context import EmulatorContext
-from cx_assets.emulator.errors import ApiError
+from cx_assets.emulator.errors import ApiError, json_body
 from cx_assets.emulator.faults import Fault, FaultSpecError
 
 
@@ -29,10 +29,7 @@ async def get_faults(request: Request) -> JSONResponse:
 async def add_faults(request: Request) -> JSONResponse:
     """Add faults; `revoke_tokens` acts at once instead of waiting on a request."""
     ctx = _ctx(request)
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ApiError(400, 'the body must be JSON: {"faults": [...]}') from exc
+    body = await json_body(request, 'JSON: {"faults": [...]}')
     items = body.get("faults") if isinstance(body, dict) else None
     if not isinstance(items, list):
         raise ApiError(400, "faults must be a list of fault objects")

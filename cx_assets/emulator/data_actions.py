@@ -8,8 +8,6 @@ Store calls run in the thread pool: each change rewrites the state file.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,7 +16,7 @@ from starlette.routing import Route
 from cx_assets.emulator.auth import require_scope
 from cx_assets.emulator.context import Api, EmulatorContext
 from cx_assets.emulator.data_action_store import DataActionStore, etag
-from cx_assets.emulator.errors import ApiError
+from cx_assets.emulator.errors import ApiError, json_body
 
 READ = "data:actions:read"
 WRITE = "data:actions:write"
@@ -36,13 +34,6 @@ def _ctx(request: Request) -> EmulatorContext:
 
 def _store(request: Request) -> DataActionStore:
     return _ctx(request).services["data_actions"]
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError as exc:
-        raise ApiError(400, "the body must be JSON") from exc
 
 
 async def list_datasets(request: Request) -> JSONResponse:
@@ -77,7 +68,7 @@ async def put_action(request: Request) -> JSONResponse:
 
     status = 500
     try:
-        body = await _json(request)
+        body = await json_body(request)
         action = await run_in_threadpool(
             _store(request).put,
             action_id,
@@ -97,7 +88,7 @@ async def put_action(request: Request) -> JSONResponse:
 
 async def register_webhook(request: Request) -> JSONResponse:
     require_scope(request, WEBHOOKS)
-    body = await _json(request)
+    body = await json_body(request)
     webhook = await run_in_threadpool(_store(request).register_webhook, body)
     return JSONResponse(webhook, status_code=201)
 
@@ -115,7 +106,7 @@ async def delete_webhook(request: Request) -> Response:
 
 async def query_audits(request: Request) -> JSONResponse:
     require_scope(request, AUDIT)
-    body = await _json(request)
+    body = await json_body(request)
     return JSONResponse({"entities": _store(request).query_audits(body)})
 
 

@@ -27,7 +27,7 @@ from cx_assets.emulator.datatable_store import (
     TableError,
     parse_columns,
 )
-from cx_assets.emulator.errors import ApiError
+from cx_assets.emulator.errors import ApiError, json_body
 from cx_assets.emulator.faults import Fault
 
 READ = "data-table:read"
@@ -92,13 +92,6 @@ async def _call(func: Any, *args: Any) -> Any:
         raise ApiError(exc.status, exc.message) from exc
 
 
-async def _json(request: Request, shape: str) -> Any:
-    try:
-        return await request.json()
-    except ValueError as exc:
-        raise ApiError(400, f"the body must be {shape}") from exc
-
-
 async def list_tables(request: Request) -> JSONResponse:
     require_scope(request, READ)
     store: DataTableStore = _ctx(request).services["datatables"]
@@ -115,7 +108,7 @@ async def get_schema(request: Request) -> JSONResponse:
 async def put_schema(request: Request) -> JSONResponse:
     require_scope(request, WRITE)
     table = _table(request)
-    body = await _json(request, 'a JSON object {"columns": [...]}')
+    body = await json_body(request, 'a JSON object {"columns": [...]}')
     try:
         columns = parse_columns(body)
     except TableError as exc:
@@ -177,7 +170,7 @@ async def post_rows(request: Request) -> JSONResponse:
     raw_upsert = request.query_params.get("upsert", "false").lower()
     if raw_upsert not in ("true", "false"):
         raise ApiError(400, "upsert must be true or false")
-    batch = await _json(request, 'a JSON array of {"columns": {...}} objects')
+    batch = await json_body(request, 'a JSON array of {"columns": {...}} objects')
     if isinstance(batch, list):
         _ctx(request).stats.datatable_batch(table.id, len(batch))
     if isinstance(batch, list) and len(batch) > MAX_BATCH:

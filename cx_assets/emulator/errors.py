@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -39,6 +41,14 @@ def error_response(
 ) -> JSONResponse:
     body = {"status": status, "code": code or _CODES.get(status, "error"), "message": message}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def json_body(request: Request, shape: str = "JSON") -> Any:
+    """The request's JSON body, or a 400 saying what the body must be."""
+    try:
+        return await request.json()
+    except ValueError as exc:
+        raise ApiError(400, f"the body must be {shape}") from exc
 
 
 async def handle_api_error(request: Request, exc: Exception) -> Response:

@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from cx_assets.emulator.auth import require_scope
 from cx_assets.emulator.context import Api, EmulatorContext
-from cx_assets.emulator.errors import ApiError
+from cx_assets.emulator.errors import ApiError, json_body
 from cx_assets.emulator.synth import SynthSettings, write_day
 
 log = logging.getLogger(__name__)
@@ -228,11 +228,7 @@ def _store(request: Request) -> ExportStore:
 
 async def create_export(request: Request) -> JSONResponse:
     require_scope(request, SCOPE)
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ApiError(400, "the body must be a JSON object") from exc
-    validated = validate_request(body)
+    validated = validate_request(await json_body(request, "a JSON object"))
     ctx: EmulatorContext = request.app.state.ctx
     fail = ctx.faults.take("export_failed", request.url.path) is not None
     export = _store(request).create(validated, fail)

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from cx_assets.emulator.auth import require_scope
 from cx_assets.emulator.context import Api, EmulatorContext
-from cx_assets.emulator.errors import ApiError
+from cx_assets.emulator.errors import json_body
 from cx_assets.emulator.privacy_store import BASE, PrivacyStore
 from cx_assets.emulator.privacy_validation import validate_request
 
@@ -36,11 +36,7 @@ def _base_url(request: Request) -> str:
 
 async def create_request(request: Request) -> JSONResponse:
     grant = require_scope(request, WRITE)
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ApiError(400, "the body must be a JSON object") from exc
-    validated = validate_request(body)
+    validated = validate_request(await json_body(request, "a JSON object"))
     ctx = _ctx(request)
     store = _store(request)
     # an idempotent repeat must not use up an export_failed fault meant for a new request

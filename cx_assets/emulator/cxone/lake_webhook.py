@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cx_assets.emulator.errors import ApiError
+from cx_assets.emulator.errors import ApiError, json_body
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -94,11 +94,7 @@ async def ingest(request: Request) -> JSONResponse:
         raise ApiError(
             400, f"the {IDEMPOTENCY_HEADER} header is required (1 to {MAX_KEY_LENGTH} characters)"
         )
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ApiError(400, "the body must be JSON") from exc
-    batch = _batch(body, key)
+    batch = _batch(await json_body(request), key)
     store: LakeWebhookStore = request.app.state.ctx.services["lake_webhook"]
     stored = store.add(batch)
     return JSONResponse({"received": batch["count"], "duplicate": not stored})

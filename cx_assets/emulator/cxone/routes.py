@@ -16,7 +16,7 @@ from cx_assets.emulator.cxone.records import FIELD_INDEX, MISSING, Row
 from cx_assets.emulator.cxone.service import CxoneService
 from cx_assets.emulator.cxone.store import decode_page_token, encode_page_token
 from cx_assets.emulator.cxone.validation import page_size_param, validate_create
-from cx_assets.emulator.errors import ApiError
+from cx_assets.emulator.errors import ApiError, json_body
 
 SCOPE_READ = "analytics:export:read"
 SCOPE_WRITE = "analytics:export:write"
@@ -41,11 +41,7 @@ async def token_endpoint(request: Request) -> Response:
 
 async def create_export(request: Request) -> JSONResponse:
     require_scope(request, SCOPE_WRITE)
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise ApiError(400, "the body must be a JSON object") from exc
-    export_request = validate_create(body)
+    export_request = validate_create(await json_body(request, "a JSON object"))
     ctx: EmulatorContext = request.app.state.ctx
     fail = ctx.faults.take("export_failed", request.url.path) is not None
     export = _service(request).exports.create(export_request, fail)
