@@ -32,10 +32,11 @@ from typing import Any
 import httpx
 
 from cx_assets.emulator import EmulatorProcess
-from cx_assets.genesys import endpoints
-from cx_assets.genesys.datatable_import import ImportSettings, import_rows
-from cx_assets.genesys.datatable_rows import validate_rows
-from cx_assets.genesys.datatables import DataTablesClient
+from cx_assets.genesys.auth import TOKEN_PATH
+from cx_assets.genesys.datatables import endpoints
+from cx_assets.genesys.datatables.imports import ImportSettings, import_rows
+from cx_assets.genesys.datatables.rows import validate_rows
+from cx_assets.genesys.datatables.tutorial import DataTablesClient
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.client import ApiClient
 
@@ -82,7 +83,7 @@ class Timeline:
 
 def client(url: str, timeline: Timeline) -> DataTablesClient:
     auth = ClientCredentialsAuth(
-        f"{url}{endpoints.TOKEN_PATH}",
+        f"{url}{TOKEN_PATH}",
         "emulator-client",
         "emulator-secret",
         scopes=endpoints.DATATABLE_WRITE_SCOPES,

@@ -96,7 +96,7 @@ def _resource(url: str, download_concurrency: int) -> Any:
 
 def warm_up(genesys: Any, day: dt.date) -> float:
     """Create an export for the day and wait for it: the emulator generates and caches files."""
-    from cx_assets.genesys.models import ExportRequest
+    from cx_assets.genesys.conversations.models import ExportRequest
 
     start = time.perf_counter()
     with genesys.export_client() as client:
@@ -109,11 +109,11 @@ def ingest_once(
     genesys: Any, layout: Any, day: dt.date, memory_limit: str | None, threads: int | None
 ) -> dict[str, Any]:
     """One export → verified raw → Parquet → catalog, as the two assets do it; timings in s."""
-    from cx_assets.catalog.exports import register_export
-    from cx_assets.defs.genesys_exports import checks, metadata
-    from cx_assets.genesys.conversations_lake import DATASET, SOURCE, normalise_and_publish
-    from cx_assets.genesys.exports import export_day
-    from cx_assets.genesys.verified_export import FILES_DIR, VerifiedExport
+    from cx_assets.catalog.conversations import register_export
+    from cx_assets.defs.conversations import checks, metadata
+    from cx_assets.flows.conversations import DATASET, SOURCE, normalise_and_publish
+    from cx_assets.genesys.conversations.tutorial import export_day
+    from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport
     from cx_assets.lake.atomic import discard_on_exit, replace_dir
 
     partition_key = day.isoformat()
@@ -386,8 +386,8 @@ def run(args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     if args.skip_comparisons:
         return report
 
-    from cx_assets.genesys.conversations_lake import DATASET, SOURCE
-    from cx_assets.genesys.verified_export import FILES_DIR
+    from cx_assets.flows.conversations import DATASET, SOURCE
+    from cx_assets.genesys.conversations.verified import FILES_DIR
 
     raw_files = sorted(
         (layout.raw_dir(SOURCE, DATASET, args.day.isoformat()) / FILES_DIR).iterdir()

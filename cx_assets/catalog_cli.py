@@ -45,7 +45,13 @@ def _catalog(args: argparse.Namespace) -> Path:
 
 def catalog_serve(argv: Sequence[str]) -> int:
     """Serve the read-only catalog HTTP service until interrupted."""
-    from cx_assets.catalog.service import DEFAULT_HOST, DEFAULT_PORT, TOKEN_ENV, check_bind, serve
+    from cx_assets.catalog.service.app import (
+        DEFAULT_HOST,
+        DEFAULT_PORT,
+        TOKEN_ENV,
+        check_bind,
+        serve,
+    )
 
     parser = argparse.ArgumentParser(
         prog="cx-assets catalog serve",

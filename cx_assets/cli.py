@@ -165,7 +165,7 @@ def _passthrough(argv: list[str]) -> int | None:
     if head == ("audit", "verify"):
         return catalog_cli.audit_verify(argv[2:])
     if head == ("webhooks", "serve"):
-        from cx_assets.genesys.privacy_webhook import serve_webhooks
+        from cx_assets.receiver.server import serve_webhooks
 
         return serve_webhooks(argv[2:])
     if argv[:1] in (["catalog"], ["audit"], ["webhooks"]):

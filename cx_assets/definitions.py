@@ -2,11 +2,10 @@
 
 import dagster as dg
 
-from cx_assets.defs import catalog as catalog_defs
-from cx_assets.defs import cxone, data_actions, datatables, genesys_exports, privacy
+from cx_assets.defs import conversations, cxone, datatables, privacy, report, rules
 from cx_assets.defs.resources import catalog_from_env, cxone_from_env, genesys_from_env
 
-FLOWS = (genesys_exports, datatables, cxone, privacy, data_actions, catalog_defs)
+FLOWS = (conversations, datatables, cxone, privacy, rules, report)
 
 defs = dg.Definitions(
     assets=[asset for flow in FLOWS for asset in flow.ASSETS],

@@ -31,20 +31,20 @@ from cx_assets import settings
 from cx_assets.catalog import privacy as privacy_catalog
 from cx_assets.catalog.queries import query
 from cx_assets.catalog.sql_output import render_table
-from cx_assets.defs import data_actions, privacy
-from cx_assets.defs.data_actions.checks import LIVE_MATCHES_REPO
+from cx_assets.defs import privacy, rules
 from cx_assets.defs.privacy.assets import TRAIL_COMPLETE
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.privacy.sensors import privacy_requests_sensor, privacy_tracking_sensor
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.genesys.data_actions import APPLY_SCOPES, DataActionsClient
-from cx_assets.genesys.privacy_webhook import (
+from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
+from cx_assets.genesys.rules.tutorial import APPLY_SCOPES, DataActionsClient
+from cx_assets.http.errors import ApiError, ConflictError
+from cx_assets.lake.privacy import PrivacyArea
+from cx_assets.receiver.server import (
     CALLBACK_PATH,
     EMULATOR_WEBHOOK_SECRET,
     create_webhook_app,
 )
-from cx_assets.http.errors import ApiError, ConflictError
-from cx_assets.lake.privacy_area import PrivacyArea
 
 #: The rule the emulator's seed differs from, and the one the colleague edits afterwards.
 DRIFT_ACTION = "route-vip"
@@ -124,9 +124,9 @@ def _print_table(title: str, catalog_path: Path, sql: str, params: list[Any]) ->
 
 def _data_action_defs(resources: dict[str, Any]) -> dg.Definitions:
     return dg.Definitions(
-        assets=data_actions.ASSETS,
-        asset_checks=data_actions.ASSET_CHECKS,
-        jobs=data_actions.JOBS,
+        assets=rules.ASSETS,
+        asset_checks=rules.ASSET_CHECKS,
+        jobs=rules.JOBS,
         resources=resources,
     )
 
@@ -205,7 +205,7 @@ def demo_data_actions(env: dict[str, str], emulator_url: str) -> int:
     ok = True
     with _instance(env) as instance:
         print(
-            f"\nData action rules: apply the repo's {len(data_actions.ASSETS)} rule files\n"
+            f"\nData action rules: apply the repo's {len(rules.ASSETS)} rule files\n"
             "  data_action_apply_job: validate, diff, PUT with If-Match, then check for drift"
         )
         applied = defs.resolve_job_def("data_action_apply_job").execute_in_process(

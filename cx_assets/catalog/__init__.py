@@ -11,6 +11,12 @@ from cx_assets.catalog.connection import (
     read_connection,
     write_transaction,
 )
+from cx_assets.catalog.conversations import (
+    ExportRecord,
+    FileRecord,
+    record_failure,
+    register_export,
+)
 from cx_assets.catalog.datatables import (
     ImportRecord,
     SnapshotRecord,
@@ -22,7 +28,6 @@ from cx_assets.catalog.datatables import (
     register_table_view,
     snapshot_for,
 )
-from cx_assets.catalog.exports import ExportRecord, FileRecord, record_failure, register_export
 from cx_assets.catalog.queries import QueryResult, audit_chain, export_for, files_for, query
 from cx_assets.catalog.views import (
     DatasetView,

@@ -24,9 +24,9 @@ from cx_assets.catalog.record_checks import check_aware
 from cx_assets.catalog.views import refresh_views
 
 if TYPE_CHECKING:  # only for the adapters' annotations: no runtime dependency on the client
-    from cx_assets.cxone.exports import RangeExport
     from cx_assets.cxone.lake_sync import SyncResult
-    from cx_assets.lake.cxone_interactions import DayAlignment, WrittenDay
+    from cx_assets.cxone.tutorial import RangeExport
+    from cx_assets.lake.cxone import DayAlignment, WrittenDay
 
 FLOW = "cxone"
 EXPORT_ACTION = "export"

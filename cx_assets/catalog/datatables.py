@@ -23,6 +23,7 @@ import duckdb
 
 from cx_assets.catalog.audit import append_audit
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, default_lake_root, write_transaction
+from cx_assets.catalog.conversations import strip_query
 from cx_assets.catalog.datatable_tables import (
     IMPORT_COLUMNS,
     INDEX_VIEW,
@@ -30,7 +31,6 @@ from cx_assets.catalog.datatable_tables import (
     SNAPSHOT_COLUMNS,
     VIEW_SCHEMA,
 )
-from cx_assets.catalog.exports import strip_query
 from cx_assets.catalog.queries import query
 from cx_assets.catalog.record_checks import check_aware
 from cx_assets.catalog.views import quote_identifier

@@ -14,7 +14,7 @@ from typing import Any
 
 from cx_assets.catalog.audit import ChainReport, verify_chain
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, read_connection
-from cx_assets.catalog.exports import ExportRecord, FileRecord
+from cx_assets.catalog.conversations import ExportRecord, FileRecord
 from cx_assets.catalog.schema import EXPORT_COLUMNS, FILE_COLUMNS
 
 _PARTITION = "source = ? AND dataset = ? AND partition_key = ?"

@@ -1,7 +1,10 @@
 """NICE CXone analytics client: request models, 90-day range splitting, the export protocol
 and the data-lake webhook sync. Plain library: no Dagster here."""
 
-from cx_assets.cxone.exports import (
+from cx_assets.cxone.lake_sync import SyncedChunk, SyncResult, idempotency_key, sync_day
+from cx_assets.cxone.models import DateRange, ExportJob, ExportRequest
+from cx_assets.cxone.ranges import MAX_RANGE_DAYS, DayRange, split_days
+from cx_assets.cxone.tutorial import (
     CxoneExportClient,
     CxoneExportError,
     CxoneExportFailed,
@@ -11,9 +14,6 @@ from cx_assets.cxone.exports import (
     FormatMismatch,
     RangeExport,
 )
-from cx_assets.cxone.lake_sync import SyncedChunk, SyncResult, idempotency_key, sync_day
-from cx_assets.cxone.models import DateRange, ExportJob, ExportRequest
-from cx_assets.cxone.ranges import MAX_RANGE_DAYS, DayRange, split_days
 
 __all__ = [
     "MAX_RANGE_DAYS",

@@ -17,10 +17,12 @@ from pydantic import Field
 
 from cx_assets import settings
 from cx_assets.cxone import endpoints as cxone_endpoints
-from cx_assets.cxone.exports import CxoneExportClient, CxoneExportSettings
-from cx_assets.genesys import endpoints
-from cx_assets.genesys.datatables import DataTablesClient
-from cx_assets.genesys.exports import ConversationExportClient, ExportSettings
+from cx_assets.cxone.tutorial import CxoneExportClient, CxoneExportSettings
+from cx_assets.genesys.auth import TOKEN_PATH
+from cx_assets.genesys.conversations import endpoints as conversation_endpoints
+from cx_assets.genesys.conversations.tutorial import ConversationExportClient, ExportSettings
+from cx_assets.genesys.datatables import endpoints as datatable_endpoints
+from cx_assets.genesys.datatables.tutorial import DataTablesClient
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.client import ApiClient, RetrySettings
 from cx_assets.http.regions import genesys_base_urls
@@ -71,7 +73,7 @@ class GenesysCloudResource(dg.ConfigurableResource):
         api_url, login_url = self.base_urls()
         retry = RetrySettings(max_attempts=self.max_attempts, max_total_s=self.max_retry_seconds)
         auth = ClientCredentialsAuth(
-            token_url=f"{login_url}{endpoints.TOKEN_PATH}",
+            token_url=f"{login_url}{TOKEN_PATH}",
             client_id=self.client_id,
             client_secret=self.client_secret,
             scopes=scopes,
@@ -84,7 +86,7 @@ class GenesysCloudResource(dg.ConfigurableResource):
     @contextmanager
     def export_client(self) -> Iterator[ConversationExportClient]:
         """A conversation-export client over one pooled, authenticated HTTP client."""
-        with self.api_client(endpoints.EXPORT_SCOPES) as api:
+        with self.api_client(conversation_endpoints.EXPORT_SCOPES) as api:
             yield ConversationExportClient(
                 api,
                 ExportSettings(
@@ -99,7 +101,11 @@ class GenesysCloudResource(dg.ConfigurableResource):
     @contextmanager
     def datatables_client(self, *, write: bool = False) -> Iterator[DataTablesClient]:
         """A data tables client; `write` also asks for `data-table:write` (imports)."""
-        scopes = endpoints.DATATABLE_WRITE_SCOPES if write else endpoints.DATATABLE_READ_SCOPES
+        scopes = (
+            datatable_endpoints.DATATABLE_WRITE_SCOPES
+            if write
+            else datatable_endpoints.DATATABLE_READ_SCOPES
+        )
         with self.api_client(scopes) as api:
             yield DataTablesClient(api)
 

@@ -9,20 +9,24 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Route
 
-from cx_assets.emulator import admin, data_actions, datatables, exports, files, privacy
+from cx_assets.emulator import admin, files
 from cx_assets.emulator.auth import TOKEN_PATH, TokenStore, token_endpoint
 from cx_assets.emulator.config import EmulatorConfig
 from cx_assets.emulator.context import Api, EmulatorContext
 from cx_assets.emulator.cxone import mounts as cxone_mounts
 from cx_assets.emulator.errors import EXCEPTION_HANDLERS
 from cx_assets.emulator.faults import FaultBoard
+from cx_assets.emulator.genesys.conversations import tutorial as conversations
+from cx_assets.emulator.genesys.datatables import tutorial as datatables
+from cx_assets.emulator.genesys.privacy import tutorial as privacy
+from cx_assets.emulator.genesys.rules import tutorial as rules
 from cx_assets.emulator.middleware import BearerGuard, WireMiddleware
 from cx_assets.emulator.presign import Signer, load_or_create_secret
 from cx_assets.emulator.ratelimit import RateLimiter
 from cx_assets.emulator.stats import Stats
 
 #: Every vendor API the emulator serves. A new API: a module exporting an `Api`, added here.
-APIS: tuple[Api, ...] = (exports.API, datatables.API, privacy.API, data_actions.API)
+APIS: tuple[Api, ...] = (conversations.API, datatables.API, privacy.API, rules.API)
 
 
 def create_context(config: EmulatorConfig, apis: Sequence[Api] = APIS) -> EmulatorContext:

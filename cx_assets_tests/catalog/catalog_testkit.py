@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from cx_assets.catalog.connection import connect
-from cx_assets.catalog.exports import ExportRecord, FileRecord, register_export
+from cx_assets.catalog.conversations import ExportRecord, FileRecord, register_export
 
 SOURCE = "genesys"
 DATASET = "conversations"

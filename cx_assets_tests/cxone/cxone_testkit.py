@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import Iterator
 
 from cx_assets.cxone import endpoints
-from cx_assets.cxone.exports import CxoneExportClient, CxoneExportSettings
+from cx_assets.cxone.tutorial import CxoneExportClient, CxoneExportSettings
 from cx_assets.emulator import EmulatorServer
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.client import ApiClient

@@ -20,10 +20,10 @@ from cx_assets.catalog.cxone import (
     register_range,
 )
 from cx_assets.catalog.queries import query
-from cx_assets.cxone.exports import CxoneExportClient
 from cx_assets.cxone.ranges import DayRange
+from cx_assets.cxone.tutorial import CxoneExportClient
 from cx_assets.emulator import EmulatorServer
-from cx_assets.lake.cxone_interactions import (
+from cx_assets.lake.cxone import (
     INTERACTION_COLUMNS,
     VIEW_GLOB,
     VIEW_NAME,

@@ -12,7 +12,7 @@ import httpx
 
 from cx_assets import settings
 from cx_assets.catalog.queries import query
-from cx_assets.defs.genesys_exports import ASSETS
+from cx_assets.defs.conversations import ASSETS
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.emulator import EmulatorServer
 

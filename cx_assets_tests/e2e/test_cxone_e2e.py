@@ -36,7 +36,7 @@ from cx_assets.defs.resources import (
     CxoneResource,
 )
 from cx_assets.emulator import EmulatorServer
-from cx_assets.lake.cxone_interactions import day_path
+from cx_assets.lake.cxone import day_path
 from cx_assets.lake.paths import DataLayout
 from cx_assets_tests.e2e.pipeline_testkit import make_instance
 

@@ -13,10 +13,10 @@ import dagster as dg
 import httpx
 import yaml
 
-from cx_assets.defs.data_actions import ASSET_CHECKS, ASSETS, JOBS
-from cx_assets.defs.data_actions.assets import build_rule_asset
-from cx_assets.defs.data_actions.checks import LIVE_MATCHES_REPO, build_drift_check
-from cx_assets.defs.data_actions.rule_files import RULES_DIR, asset_key_for
+from cx_assets.defs.rules import ASSET_CHECKS, ASSETS, JOBS
+from cx_assets.defs.rules.assets import build_rule_asset
+from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO, build_drift_check
+from cx_assets.defs.rules.rule_files import RULES_DIR, asset_key_for
 from cx_assets.genesys.rules import load_rule, to_api
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 

@@ -11,11 +11,12 @@ from typing import Any
 import dagster as dg
 import httpx
 
-from cx_assets.defs.datatables.declarations import ImportDeclaration, load_declarations
 from cx_assets.defs.datatables.discovery import add_table_partitions, datatables_discovery_sensor
+from cx_assets.defs.datatables.import_files import imports_dir
 from cx_assets.defs.datatables.imports import build_import_asset
 from cx_assets.defs.datatables.partitions import snapshot_partition_key
 from cx_assets.defs.datatables.snapshots import genesys_datatable_snapshot
+from cx_assets.genesys.datatables.declarations import ImportDeclaration, load_declarations
 from cx_assets.lake.locks import exclusive
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 
@@ -115,7 +116,9 @@ def test_schema_drift_is_reported_as_a_warning(pipeline: Pipeline) -> None:
 
 
 def _demo_import() -> ImportDeclaration:
-    [declaration] = [d for d in load_declarations() if d.name == "customer_tiers_update"]
+    [declaration] = [
+        d for d in load_declarations(imports_dir()) if d.name == "customer_tiers_update"
+    ]
     return declaration
 
 

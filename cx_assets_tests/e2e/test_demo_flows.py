@@ -14,9 +14,9 @@ import dagster as dg
 import pytest
 
 from cx_assets.catalog import privacy as cat
-from cx_assets.defs.data_actions.checks import LIVE_MATCHES_REPO
-from cx_assets.defs.data_actions.rule_files import RULES_DIR, asset_key_for
 from cx_assets.defs.privacy.assets import REQUIRED_TRAIL
+from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
+from cx_assets.defs.rules.rule_files import RULES_DIR, asset_key_for
 from cx_assets.demo_flows import (
     DEMO_SUBJECT,
     DRIFT_ACTION,

@@ -27,16 +27,16 @@ from cx_assets.catalog import privacy as cat
 from cx_assets.defs.privacy import JOBS, privacy_export, privacy_request
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.privacy.sensors import _client_factory, privacy_requests_sensor
-from cx_assets.defs.privacy.tracking import PollPolicy, TickOutcome, track
-from cx_assets.genesys.privacy_models import derive_request_id
-from cx_assets.genesys.privacy_webhook import (
+from cx_assets.flows.privacy import PollPolicy, TickOutcome, track
+from cx_assets.genesys.privacy.models import derive_request_id
+from cx_assets.lake.privacy import PrivacyArea
+from cx_assets.lake.verified_download import sha256_file
+from cx_assets.receiver.server import (
     CALLBACK_PATH,
     EMULATOR_WEBHOOK_SECRET,
     PrivacyInbox,
     create_webhook_app,
 )
-from cx_assets.lake.privacy_area import PrivacyArea
-from cx_assets.lake.verified_download import sha256_file
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 
 SUBJECT = "subject-user-7731"

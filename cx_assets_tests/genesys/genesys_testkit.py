@@ -17,7 +17,7 @@ from typing import Any
 
 from cx_assets.defs.resources import GenesysCloudResource
 from cx_assets.emulator import EmulatorServer
-from cx_assets.genesys.exports import ConversationExportClient, DayExport
+from cx_assets.genesys.conversations.tutorial import ConversationExportClient, DayExport
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.retry import RetrySettings
 

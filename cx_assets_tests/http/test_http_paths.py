@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from cx_assets.genesys.endpoints import export_path
+from cx_assets.genesys.conversations.endpoints import export_path
 from cx_assets.http.paths import path_segment
 
 

@@ -20,12 +20,12 @@ from typing import Any, NoReturn
 
 import dagster as dg
 
+from cx_assets.catalog.conversations import record_failure
 from cx_assets.catalog.cxone import CxoneDayRecord, CxoneExportRecord, record_sync, register_range
-from cx_assets.catalog.exports import record_failure
 from cx_assets.catalog.views import register_dataset_view
-from cx_assets.cxone.exports import CxoneExportClient, CxoneExportError, RangeExport
 from cx_assets.cxone.lake_sync import sync_day
 from cx_assets.cxone.ranges import DayRange, split_days
+from cx_assets.cxone.tutorial import CxoneExportClient, CxoneExportError, RangeExport
 from cx_assets.defs.cxone import checks, metadata
 from cx_assets.defs.cxone.checks import LandedDay
 from cx_assets.defs.cxone.partitions import CXONE_BACKFILL_POLICY, cxone_daily_partitions
@@ -33,7 +33,7 @@ from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, CxoneResource
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.cxone_interactions import (
+from cx_assets.lake.cxone import (
     DATASET,
     INTERACTION_COLUMNS,
     SOURCE,

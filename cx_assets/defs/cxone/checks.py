@@ -15,7 +15,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData as Target,  # not exported by `dagster`
 )
 
-from cx_assets.lake.cxone_interactions import DayAlignment, WrittenDay
+from cx_assets.lake.cxone import DayAlignment, WrittenDay
 
 INTEGRITY_AT_LEAST_THRESHOLD = "integrity_at_least_threshold"
 ROWS_MATCH_PAGES = "rows_match_pages"

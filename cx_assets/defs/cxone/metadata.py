@@ -6,9 +6,9 @@ from typing import Any
 
 import dagster as dg
 
-from cx_assets.cxone.exports import RangeExport
+from cx_assets.cxone.tutorial import RangeExport
 from cx_assets.defs.cxone.checks import LandedDay
-from cx_assets.lake.cxone_interactions import INTERACTION_COLUMNS, VIEW_NAME
+from cx_assets.lake.cxone import INTERACTION_COLUMNS, VIEW_NAME
 
 
 def column_schema() -> dg.TableSchema:

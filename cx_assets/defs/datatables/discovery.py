@@ -6,7 +6,7 @@ import dagster as dg
 
 from cx_assets.defs.datatables.partitions import datatable_ids
 from cx_assets.defs.resources import GenesysCloudResource
-from cx_assets.genesys.datatable_models import DataTable
+from cx_assets.genesys.datatables.models import DataTable
 
 
 def list_tables(genesys: GenesysCloudResource) -> list[DataTable]:

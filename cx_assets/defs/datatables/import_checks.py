@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from cx_assets.genesys.datatable_import import Verification
+from cx_assets.genesys.datatables.imports import Verification
 
 IMPORT_VERIFIED = "import_verified"
 NOTHING_LOST = "nothing_lost"

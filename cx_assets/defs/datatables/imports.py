@@ -14,10 +14,11 @@ import dagster as dg
 from cx_assets.catalog.datatables import ImportRecord, register_import
 from cx_assets.catalog.queries import query
 from cx_assets.defs.datatables import import_checks as checks
-from cx_assets.defs.datatables.declarations import ImportDeclaration, load_declarations
+from cx_assets.defs.datatables.import_files import imports_dir
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.genesys.datatable_import import (
+from cx_assets.genesys.datatables.declarations import ImportDeclaration, load_declarations
+from cx_assets.genesys.datatables.imports import (
     ImportOutcome,
     ImportSettings,
     TooManyServerRejections,
@@ -25,7 +26,7 @@ from cx_assets.genesys.datatable_import import (
     import_rows,
     verify_rows,
 )
-from cx_assets.genesys.datatable_rows import (
+from cx_assets.genesys.datatables.rows import (
     RejectedRow,
     SchemaMismatch,
     check_source_columns,
@@ -217,4 +218,4 @@ def build_import_asset(declaration: ImportDeclaration) -> dg.AssetsDefinition:
 
 
 def import_assets() -> list[dg.AssetsDefinition]:
-    return [build_import_asset(d) for d in load_declarations()]
+    return [build_import_asset(d) for d in load_declarations(imports_dir())]

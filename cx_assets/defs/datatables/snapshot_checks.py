@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from cx_assets.genesys.datatable_models import TableColumn, TableSchema
+from cx_assets.genesys.datatables.models import TableColumn, TableSchema
 from cx_assets.lake.datatables import TYPE_MAP
 from cx_assets.lake.parquet_schema import (
     duplicate_key_count,

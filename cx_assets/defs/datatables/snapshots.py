@@ -16,8 +16,8 @@ from cx_assets.defs.datatables import snapshot_checks as checks
 from cx_assets.defs.datatables.partitions import DATE_DIM, TABLE_DIM, snapshot_partitions
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.genesys.datatable_models import TableColumn, TableSchema
-from cx_assets.genesys.datatables import SnapshotInconsistent, TableSnapshot
+from cx_assets.genesys.datatables.models import TableColumn, TableSchema
+from cx_assets.genesys.datatables.tutorial import SnapshotInconsistent, TableSnapshot
 from cx_assets.http.errors import ApiError
 from cx_assets.lake.datatables import TYPE_MAP, WrittenFile, snapshot_path, write_snapshot
 

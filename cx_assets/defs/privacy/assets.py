@@ -17,23 +17,23 @@ import dagster as dg
 
 from cx_assets.catalog import privacy as cat
 from cx_assets.defs.policies import TRANSIENT_RETRY
-from cx_assets.defs.privacy import requests_folder
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.genesys.privacy import (
+from cx_assets.flows import privacy_requests as requests_folder
+from cx_assets.genesys.privacy.models import (
+    InvalidPrivacyRequest,
+    derive_request_id,
+    validate_request,
+)
+from cx_assets.genesys.privacy.tutorial import (
     PRIVACY_SCOPES,
     NotReady,
     PrivacyClient,
     PrivacyRequestFailed,
 )
-from cx_assets.genesys.privacy_models import (
-    InvalidPrivacyRequest,
-    derive_request_id,
-    validate_request,
-)
 from cx_assets.http.errors import ApiError
 from cx_assets.lake.paths import validate_token
-from cx_assets.lake.privacy_area import PrivacyArea, private_dir
+from cx_assets.lake.privacy import PrivacyArea, private_dir
 
 GROUP = "privacy"
 SUBMIT = "privacy_request"

@@ -21,7 +21,7 @@ from pydantic import Field
 
 from cx_assets.catalog import privacy as cat
 from cx_assets.defs.resources import CatalogResource
-from cx_assets.lake.privacy_area import PrivacyArea
+from cx_assets.lake.privacy import PrivacyArea
 
 RETENTION_ENV = "CX_PRIVACY_RETENTION_DAYS"
 DEFAULT_RETENTION_DAYS = 30.0

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 import dagster as dg
 
 from cx_assets.catalog import privacy as cat
-from cx_assets.defs.privacy import requests_folder
 from cx_assets.defs.privacy.assets import download_job, submit_job
 from cx_assets.defs.privacy.partitions import privacy_requests
-from cx_assets.defs.privacy.tracking import DEFAULT_POLL, PollPolicy, TickOutcome, track
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.genesys.privacy import PRIVACY_SCOPES, PrivacyClient
-from cx_assets.genesys.privacy_models import derive_request_id
-from cx_assets.genesys.privacy_webhook import PrivacyInbox
-from cx_assets.lake.privacy_area import PrivacyArea
+from cx_assets.flows import privacy_requests as requests_folder
+from cx_assets.flows.privacy import DEFAULT_POLL, PollPolicy, TickOutcome, track
+from cx_assets.genesys.privacy.models import derive_request_id
+from cx_assets.genesys.privacy.tutorial import PRIVACY_SCOPES, PrivacyClient
+from cx_assets.lake.privacy import PrivacyArea
+from cx_assets.receiver.server import PrivacyInbox
 
 
 def pick_up_requests(

@@ -12,8 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 
 from cx_assets.emulator.context import EmulatorContext
-from cx_assets.emulator.cxone import lake_webhook
-from cx_assets.emulator.cxone import routes as cxone_routes
+from cx_assets.emulator.cxone import lake_webhook, tutorial
 from cx_assets.emulator.cxone.lake_webhook import LakeWebhookStore
 from cx_assets.emulator.cxone.service import CxoneService
 from cx_assets.emulator.middleware import BearerGuard
@@ -36,7 +35,7 @@ def mounts(ctx: EmulatorContext) -> list[BaseRoute]:
         rate_headers=RATE_HEADERS,
     )
     return [
-        Mount(CXONE_PREFIX, routes=cxone_routes.ROUTES, middleware=[guard]),
+        Mount(CXONE_PREFIX, routes=tutorial.ROUTES, middleware=[guard]),
         Mount(LAKE_WEBHOOK_PREFIX, routes=lake_webhook.ROUTES),
     ]
 

@@ -16,9 +16,9 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from cx_assets.genesys.data_actions import AuditRecord, DataActionsClient, LiveAction
 from cx_assets.genesys.rules.diff import RuleDiff, desired_payload, diff_rule
 from cx_assets.genesys.rules.model import Rule
+from cx_assets.genesys.rules.tutorial import AuditRecord, DataActionsClient, LiveAction
 from cx_assets.http.errors import ApiError, ConflictError
 
 log = logging.getLogger(__name__)

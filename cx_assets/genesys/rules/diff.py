@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from cx_assets.genesys.data_actions import DataAction
 from cx_assets.genesys.rules.model import Rule, from_api, to_api, to_readable
+from cx_assets.genesys.rules.tutorial import DataAction
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 
-from cx_assets.genesys.data_actions import Dataset
 from cx_assets.genesys.rules.model import (
     OPERATORS,
     BoolNode,
@@ -28,6 +27,7 @@ from cx_assets.genesys.rules.model import (
     RuleProblem,
     RulesInvalid,
 )
+from cx_assets.genesys.rules.tutorial import Dataset
 
 MAX_DEPTH = 10
 MAX_CHILDREN = 5

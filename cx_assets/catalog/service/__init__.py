@@ -1,0 +1,1 @@
+"""The read-only catalog HTTP service: app, OpenAPI document and queries."""

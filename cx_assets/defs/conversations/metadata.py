@@ -1,0 +1,126 @@
+"""Turn export results into what people read: Dagster metadata and catalog records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from cx_assets.catalog.conversations import ExportRecord, FileRecord
+from cx_assets.flows.conversations import DATASET, SOURCE
+from cx_assets.genesys.conversations.verified import VerifiedExport
+from cx_assets.lake.conversations import CONVERSATION_COLUMNS, NormaliseResult
+
+PREVIEW_ROWS = 5
+
+
+def _request_metadata(record: VerifiedExport) -> dict[str, dg.RawMetadataValue]:
+    stats = record.request_stats
+    return {
+        "requests": int(stats.get("requests", 0)),
+        "retries": int(stats.get("retries", 0)),
+        "throttled_429": int(stats.get("throttled", 0)),
+        "file_retries": record.file_retries,
+        "manifest_refreshes": record.manifest_refreshes,
+    }
+
+
+def export_metadata(record: VerifiedExport, raw_dir: Path) -> dict[str, dg.RawMetadataValue]:
+    return {
+        "export_id": record.export_id,
+        "api_base_url": record.api_base_url,
+        "emulator": record.is_emulator,
+        "files": len(record.files),
+        "bytes": record.bytes,
+        "sha256": dg.MetadataValue.md(
+            "\n".join(f"- `{f.name}` {f.size} B `{f.sha256}`" for f in record.files) or "none"
+        ),
+        "raw_dir": dg.MetadataValue.path(str(raw_dir)),
+        "export_seconds": round((record.finished_at - record.requested_at).total_seconds(), 3),
+        **_request_metadata(record),
+    }
+
+
+def column_schema() -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(name=c.name, type=c.type, description=c.description)
+            for c in CONVERSATION_COLUMNS
+        ]
+    )
+
+
+def preview(parquet_path: Path) -> str:
+    frame = pl.read_parquet(
+        parquet_path, columns=["interaction_id", "type", "channel", "start_time", "duration_ms"]
+    ).head(PREVIEW_ROWS)
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join([header, rule, *rows])
+
+
+def conversations_metadata(
+    record: VerifiedExport, result: NormaliseResult, parquet_path: Path
+) -> dict[str, dg.RawMetadataValue]:
+    return {
+        "dagster/row_count": result.row_count,
+        "dagster/partition_row_count": result.row_count,
+        "dagster/column_schema": column_schema(),
+        "dagster/table_name": "conversations",
+        "export_id": record.export_id,
+        "emulator": record.is_emulator,
+        "rows_quarantined": result.quarantined,
+        "bytes_in": record.bytes,
+        "parquet": dg.MetadataValue.path(str(parquet_path)),
+        "preview": dg.MetadataValue.md(preview(parquet_path)),
+        **_request_metadata(record),
+    }
+
+
+def export_record(
+    record: VerifiedExport, partition_key: str, result: NormaliseResult, run_id: str
+) -> ExportRecord:
+    stats = record.request_stats
+    return ExportRecord(
+        export_id=record.export_id,
+        source=SOURCE,
+        dataset=DATASET,
+        partition_key=partition_key,
+        status="VERIFIED",
+        format=record.format,
+        api_base_url=record.api_base_url,
+        is_emulator=record.is_emulator,
+        requested_at=record.requested_at,
+        completed_at=record.completed_at,
+        started_at=record.requested_at,
+        finished_at=dt.datetime.now(dt.UTC),
+        file_count=len(record.files),
+        bytes=record.bytes,
+        row_count=result.row_count,
+        quarantined_count=result.quarantined,
+        requests=int(stats.get("requests", 0)),
+        retries=int(stats.get("retries", 0)) + record.file_retries,
+        throttled=int(stats.get("throttled", 0)),
+        run_id=run_id,
+    )
+
+
+def file_records(record: VerifiedExport, partition_key: str, files_dir: Path) -> list[FileRecord]:
+    return [
+        FileRecord(
+            export_id=record.export_id,
+            source=SOURCE,
+            dataset=DATASET,
+            partition_key=partition_key,
+            name=f.name,
+            uri=f.uri,
+            size=f.size,
+            sha256=f.sha256,
+            record_count=f.record_count,
+            raw_path=str(files_dir / f.name),
+        )
+        for f in record.files
+    ]

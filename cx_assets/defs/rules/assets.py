@@ -1,0 +1,166 @@
+"""One asset per rule file: validate, diff against the live action, apply with If-Match.
+
+Run config `dry_run: true` shows the diff without writing anything (neither to the vendor nor
+to the catalog). Validation runs before any write, against the datasets the API serves; a
+broken rule fails the run at once (no retry can fix it) naming file, tree path and rule.
+"""
+
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from pydantic import Field
+
+from cx_assets.defs.policies import TRANSIENT_RETRY
+from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
+from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
+from cx_assets.flows.rules_audit import record_apply
+from cx_assets.flows.rules_webhook import ensure_webhook
+from cx_assets.genesys.rules import (
+    ApplyConflict,
+    ApplyOutcome,
+    Rule,
+    RuleProblem,
+    RulesInvalid,
+    apply_rule,
+    ensure_valid,
+    load_rule,
+)
+from cx_assets.genesys.rules.tutorial import APPLY_SCOPES, WEBHOOK_SCOPES, DataActionsClient
+from cx_assets.http.errors import ApiError
+
+GROUP = "genesys_data_actions"
+
+
+class ApplyRulesConfig(dg.Config):
+    dry_run: bool = Field(default=False, description="Show the diff; write nothing.")
+    max_attempts: int = Field(
+        default=3, ge=1, le=10, description="PUTs to try when each meets a concurrent edit (409)."
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Register (once; remembered in the catalog) a data.action.updated webhook "
+        "to this receiver URL.",
+    )
+
+
+def load_checked_rule(path: Path) -> Rule:
+    """The rule in `path`; its `action_id` must match the file name (the asset's key)."""
+    rule = load_rule(path)
+    if rule.action_id != path.stem:
+        raise RulesInvalid(
+            [
+                RuleProblem(
+                    str(path),
+                    "action_id",
+                    "file_name",
+                    f"action_id {rule.action_id!r} must match the file name {path.stem!r}",
+                )
+            ]
+        )
+    return rule
+
+
+def diff_markdown(text: str) -> dg.MetadataValue:
+    return dg.MetadataValue.md(f"```diff\n{text}\n```" if text else "no difference")
+
+
+def run_apply(
+    context: dg.AssetExecutionContext,
+    config: ApplyRulesConfig,
+    path: Path,
+    genesys: GenesysCloudResource,
+    catalog: CatalogResource,
+) -> dg.MaterializeResult:
+    webhook: dict[str, Any] = {}
+    scopes = (*APPLY_SCOPES, *WEBHOOK_SCOPES) if config.webhook_url else APPLY_SCOPES
+    try:
+        rule = load_checked_rule(path)
+        with genesys.api_client(scopes) as api:
+            client = DataActionsClient(api)
+            ensure_valid([rule], client.datasets())
+            outcome = apply_rule(
+                client, rule, dry_run=config.dry_run, max_attempts=config.max_attempts
+            )
+            if config.webhook_url and not config.dry_run:
+                webhook_id, now = ensure_webhook(
+                    client,
+                    catalog.layout.catalog_path,
+                    config.webhook_url,
+                    run_id=context.run.run_id,
+                )
+                webhook = {"webhook_id": webhook_id, "webhook_registered_now": now}
+            stats = api.stats.as_dict()
+    except RulesInvalid as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
+    except ApplyConflict as exc:
+        raise dg.Failure(description=str(exc), allow_retries=True) from None
+    except ApiError as exc:
+        retriable = exc.status in (None, 408, 429) or (exc.status or 0) >= 500
+        raise dg.Failure(
+            description=f"Data action {path.stem} on {genesys.describe_target()}: {exc}",
+            allow_retries=retriable,
+        ) from None
+    context.log.info(
+        f"Data action {rule.action_id}: {outcome.status} (version {outcome.version_before} -> "
+        f"{outcome.version_after}, {outcome.conflicts} conflict(s)) on {genesys.describe_target()}"
+    )
+    if outcome.diff.differs:
+        context.log.info(f"Diff for {rule.action_id}:\n{outcome.diff.text}")
+    audit_seq = None
+    if outcome.changed:
+        audit_seq = record_apply(
+            catalog.layout.catalog_path, rule, outcome, run_id=context.run.run_id
+        )
+    return dg.MaterializeResult(metadata={**_metadata(rule, outcome, stats, audit_seq), **webhook})
+
+
+def _metadata(
+    rule: Rule, outcome: ApplyOutcome, stats: dict[str, Any], audit_seq: int | None
+) -> dict[str, Any]:
+    confirmation = outcome.confirmation
+    return {
+        "action_id": rule.action_id,
+        "status": outcome.status,
+        "dry_run": outcome.status == "dry_run",
+        "diff": diff_markdown(outcome.diff.text),
+        "changed_lines": outcome.diff.changed_lines,
+        "version_before": outcome.version_before,
+        "version": outcome.version_after,
+        "put_attempts": outcome.attempts,
+        "conflicts_409": outcome.conflicts,
+        "confirmed_by": confirmation.actor_id if confirmation else "not confirmed",
+        "audit_seq": audit_seq if audit_seq is not None else "none",
+        "requests": int(stats.get("requests", 0)),
+        "retries": int(stats.get("retries", 0)),
+        "throttled_429": int(stats.get("throttled", 0)),
+    }
+
+
+def build_rule_asset(path: Path) -> dg.AssetsDefinition:
+    key = asset_key_for(path)
+
+    @dg.asset(
+        key=key,
+        group_name=GROUP,
+        pool="genesys_api",
+        kinds={"genesys", "yaml"},
+        retry_policy=TRANSIENT_RETRY,
+        description=f"Applies the repo's rules in {path.name} to data action {path.stem} "
+        "(validated first; If-Match; dry_run in run config shows the diff only).",
+        metadata={"rule_file": str(path), "action_id": path.stem},
+    )
+    def _apply(
+        context: dg.AssetExecutionContext,
+        config: ApplyRulesConfig,
+        genesys: GenesysCloudResource,
+        catalog: CatalogResource,
+    ) -> dg.MaterializeResult:
+        return run_apply(context, config, path, genesys, catalog)
+
+    return _apply
+
+
+def rule_assets(folder: Path | None = None) -> list[dg.AssetsDefinition]:
+    files = rule_files(folder) if folder is not None else rule_files()
+    return [build_rule_asset(p) for p in files]

@@ -1,0 +1,1 @@
+"""The Genesys Cloud side of the emulator, one subpackage per flow."""

@@ -1,0 +1,1 @@
+"""Conversations: tutorial-mode data exports and the synthetic days they serve."""

@@ -1,0 +1,1 @@
+"""Data tables: tutorial-mode routes, the in-memory store and its seed."""

@@ -1,0 +1,1 @@
+"""Privacy requests: tutorial-mode routes, store, callbacks, content and validation."""

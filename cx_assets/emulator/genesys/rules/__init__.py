@@ -1,0 +1,1 @@
+"""Rules: tutorial-mode data actions, their store, seed, validation and webhooks."""

@@ -1,0 +1,1 @@
+"""Pure orchestration, one module per flow: client -> lake -> catalog. No Dagster here."""

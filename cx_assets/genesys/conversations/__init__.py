@@ -1,0 +1,1 @@
+"""Genesys Cloud conversations: the tutorial-mode export client, its models, verified downloads."""

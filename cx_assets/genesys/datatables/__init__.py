@@ -1,0 +1,1 @@
+"""Genesys Cloud data tables: the tutorial-mode client, rows, imports and their declarations."""

@@ -1,0 +1,89 @@
+"""Imports into data tables, declared in the repo: one YAML file per import.
+
+```yaml
+# cx_assets/defs/datatables/imports/customer_tiers_update.yaml
+name: customer_tiers_update          # the asset becomes datatable_import_customer_tiers_update
+table_id: 6b1f6a0e-1c2d-4e5f-8a9b-000000000001
+source: files/customer_tiers_update.csv   # CSV, JSONL or Parquet, relative to this file
+description: Tier changes agreed with the CRM team
+```
+
+Instead of `source`, `query` (SQL on the catalog, read-only) with `deps` (the asset keys it reads)
+pushes rows derived from other assets, and the lineage shows in the UI.
+The folder is the caller's (the Dagster layer keeps the repo's in `defs/datatables/imports/`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+
+
+class ImportDeclaration(BaseModel):
+    """One import: where its rows come from and which table they go to."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="lowercase letters, digits and '_'; names the asset")
+    table_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    source: Path | None = None
+    query: str | None = None
+    deps: tuple[str, ...] = ()
+    description: str | None = None
+    chunk_size: int = Field(default=250, ge=50, le=1000)
+    declared_in: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImportDeclaration:
+        if not _NAME.fullmatch(self.name):
+            raise ValueError(f"name {self.name!r}: use lowercase letters, digits, '_' (max 63)")
+        if (self.source is None) == (self.query is None):
+            raise ValueError("give exactly one of source (a file) or query (SQL on the catalog)")
+        if self.source is not None and self.source.suffix.lower() not in SUFFIXES:
+            raise ValueError(
+                f"source {self.source}: the format must be one of {', '.join(sorted(SUFFIXES))}"
+            )
+        return self
+
+    @property
+    def asset_name(self) -> str:
+        return f"datatable_import_{self.name}"
+
+    def source_path(self) -> Path:
+        """The source file, relative paths taken from the declaring file's folder."""
+        if self.source is None:
+            raise ValueError(f"import {self.name} reads a query, not a file")
+        base = self.declared_in.parent if self.declared_in else Path.cwd()
+        return (base / self.source).resolve()
+
+
+SUFFIXES = {".csv", ".jsonl", ".ndjson", ".parquet"}
+
+
+class DeclarationError(ValueError):
+    """A declaration file that cannot be used; the message names the file and the field."""
+
+
+def load_declarations(folder: Path) -> list[ImportDeclaration]:
+    """Every `*.yaml` in the folder, sorted by name; names must be unique."""
+    found: dict[str, ImportDeclaration] = {}
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+            if not isinstance(data, dict):
+                raise DeclarationError(f"{path}: expected a mapping of fields")
+            declaration = ImportDeclaration.model_validate({**data, "declared_in": path})
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise DeclarationError(f"{path}: {exc}") from None
+        if declaration.name in found:
+            raise DeclarationError(
+                f"{path}: import name {declaration.name!r} is already declared in "
+                f"{found[declaration.name].declared_in}"
+            )
+        found[declaration.name] = declaration
+    return sorted(found.values(), key=lambda d: d.name)

@@ -1,0 +1,1 @@
+"""Genesys Cloud privacy requests: the tutorial-mode client and the request models."""

@@ -1,0 +1,117 @@
+"""Data export contract: create → QUEUED → COMPLETED, a manifest whose sizes, checksums and
+record counts match the downloaded bytes, 400s naming the field and limit, 404 and 409."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import httpx
+import pytest
+
+from cx_assets_tests.emulator.support import (
+    api_client,
+    completed_manifest,
+    export_body,
+    wait_for_status,
+)
+
+
+def test_jsonl_export_lifecycle_and_checksums(emulator):
+    client = api_client(emulator)
+    created = client.post("/api/v2/dataexports", json=export_body())
+    assert created.status_code == 202
+    export = created.json()
+    assert export["status"] == "QUEUED"
+    assert export["type"] == "conversations" and export["format"] == "jsonl"
+    done = wait_for_status(client, export["id"], "COMPLETED")
+    assert done["status"] == "COMPLETED"
+    assert done["completedAt"] >= done["createdAt"]
+
+    manifest = client.get(f"/api/v2/dataexports/{export['id']}/files").json()
+    assert manifest["exportId"] == export["id"]
+    [entry] = manifest["files"]
+    assert entry["name"] == "conversations-2024-01-01-0000.jsonl"
+    assert entry["partition"] == "2024-01-01"
+    body = httpx.get(entry["uri"]).content
+    assert len(body) == entry["size"]
+    assert entry["checksum"] == "sha256:" + hashlib.sha256(body).hexdigest()
+    records = [json.loads(line) for line in body.decode().splitlines()]
+    assert len(records) == entry["recordCount"] == 40
+    assert all(r["startTimestamp"].startswith("2024-01-01T") for r in records)
+
+
+def test_csv_export_has_header_and_one_line_per_record(emulator):
+    manifest = completed_manifest(api_client(emulator), fmt="csv")
+    [entry] = manifest["files"]
+    assert entry["format"] == "csv" and entry["name"].endswith(".csv")
+    lines = httpx.get(entry["uri"]).text.splitlines()
+    assert lines[0] == "interactionId,type,startTimestamp,endTimestamp,channelType"
+    assert len(lines) - 1 == entry["recordCount"]
+
+
+def test_window_over_two_days_lists_both_partitions(emulator):
+    manifest = completed_manifest(
+        api_client(emulator), startDate="2024-01-01T00:00:00Z", endDate="2024-01-03T00:00:00Z"
+    )
+    assert [f["partition"] for f in manifest["files"]] == ["2024-01-01", "2024-01-02"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"colour": "blue"}, "unknown field(s): colour"),
+        ({"type": "users"}, "type must be 'conversations'"),
+        ({"view": "summary"}, "view must be 'detail'"),
+        ({"format": "xml"}, "format must be 'jsonl' or 'csv'"),
+        ({"startDate": "yesterday"}, "startDate is not ISO 8601"),
+        ({"endDate": "2024-01-02T00:00:00"}, "endDate needs an offset or Z"),
+        ({"endDate": "2023-12-31T00:00:00Z"}, "endDate must be after startDate"),
+        ({"endDate": "2024-03-01T00:00:00Z"}, "at most 31 days"),
+    ],
+)
+def test_bad_requests_name_the_field_and_limit(emulator, changes, expected):
+    response = api_client(emulator).post("/api/v2/dataexports", json=export_body(**changes))
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == 400 and body["code"] == "bad.request"
+    assert expected in body["message"]
+
+
+def test_missing_field_and_non_object_body(emulator):
+    client = api_client(emulator)
+    body = export_body()
+    del body["startDate"]
+    missing = client.post("/api/v2/dataexports", json=body)
+    assert missing.status_code == 400 and "startDate is required" in missing.json()["message"]
+    not_object = client.post("/api/v2/dataexports", json=[1, 2])
+    assert not_object.status_code == 400 and "JSON object" in not_object.json()["message"]
+
+
+def test_unknown_export_is_404(emulator):
+    client = api_client(emulator)
+    assert client.get("/api/v2/dataexports/no-such-id").status_code == 404
+    assert client.get("/api/v2/dataexports/no-such-id/files").status_code == 404
+
+
+def test_files_before_completion_is_409_naming_the_status(emulator_factory):
+    emu = emulator_factory(queue_delay_s=60)
+    client = api_client(emu)
+    export = client.post("/api/v2/dataexports", json=export_body()).json()
+    response = client.get(f"/api/v2/dataexports/{export['id']}/files")
+    assert response.status_code == 409
+    assert "QUEUED" in response.json()["message"]
+
+
+def test_export_failed_fault_ends_failed_with_reason(emulator):
+    emulator.add_faults("export_failed:count=1")
+    client = api_client(emulator)
+    failed = client.post("/api/v2/dataexports", json=export_body()).json()
+    body = wait_for_status(client, failed["id"], "FAILED")
+    assert body["status"] == "FAILED"
+    assert "export_failed" in body["statusReason"]
+    assert client.get(f"/api/v2/dataexports/{failed['id']}/files").status_code == 409
+    # count=1: the next export succeeds
+    ok = client.post("/api/v2/dataexports", json=export_body()).json()
+    assert wait_for_status(client, ok["id"], "COMPLETED")["status"] == "COMPLETED"
+    assert emulator.stats()["exports_created"] == 2
