@@ -40,11 +40,8 @@ from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
 from cx_assets.genesys.rules.tutorial import APPLY_SCOPES, DataActionsClient
 from cx_assets.http.errors import ApiError, ConflictError
 from cx_assets.lake.privacy import PrivacyArea
-from cx_assets.receiver.server import (
-    CALLBACK_PATH,
-    EMULATOR_WEBHOOK_SECRET,
-    create_webhook_app,
-)
+from cx_assets.receiver.privacy import CALLBACK_PATH, EMULATOR_WEBHOOK_SECRET
+from cx_assets.receiver.server import create_webhook_app
 
 #: The rule the emulator's seed differs from, and the one the colleague edits afterwards.
 DRIFT_ACTION = "route-vip"

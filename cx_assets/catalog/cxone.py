@@ -2,8 +2,9 @@
 
 `register_range` makes one export job and its days the current state in one short transaction
 (a re-run of a day replaces that day's row, other days stay), appends an audit entry with a
-SHA-256 of the metrics, and refreshes the dataset views. Plain values in, so the catalog does
-not depend on the CXone client; `from_export`/`from_day` adapt the client's results.
+SHA-256 of the metrics, and refreshes the dataset views; `record_sync` stores a day's webhook
+delivery. The records are the catalog's own plain dataclasses, so the catalog does not depend on
+the CXone client: `flows/cxone_records.py` builds them from the client's and the lake's results.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cx_assets.catalog.audit import append_audit, canonical_json
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, default_lake_root, write_transaction
@@ -22,11 +23,6 @@ from cx_assets.catalog.cxone_tables import DAY_COLUMNS, EXPORT_COLUMNS, SYNC_COL
 from cx_assets.catalog.queries import query
 from cx_assets.catalog.record_checks import check_aware
 from cx_assets.catalog.views import refresh_views
-
-if TYPE_CHECKING:  # only for the adapters' annotations: no runtime dependency on the client
-    from cx_assets.cxone.lake_sync import SyncResult
-    from cx_assets.cxone.tutorial import RangeExport
-    from cx_assets.lake.cxone import DayAlignment, WrittenDay
 
 FLOW = "cxone"
 EXPORT_ACTION = "export"
@@ -58,29 +54,6 @@ class CxoneExportRecord:
         if self.range_end < self.range_start:
             raise ValueError(f"range_end {self.range_end} is before range_start {self.range_start}")
 
-    @classmethod
-    def from_export(
-        cls, export: RangeExport, *, status: str = "completed", run_id: str | None = None
-    ) -> CxoneExportRecord:
-        stats = export.request_stats
-        return cls(
-            export_id=export.export_id,
-            range_start=export.range.first,
-            range_end=export.range.last,
-            days=export.range.days,
-            records=len(export.records),
-            pages=export.pages,
-            status=status,
-            total_reported=export.total_reported,
-            latency_s=export.timings.latency_s,
-            requests=int(stats.get("requests", 0)),
-            throttled=int(stats.get("throttled", 0)),
-            retries=int(stats.get("retries", 0)),
-            run_id=run_id,
-            created_at=export.timings.requested_at,
-            finished_at=export.timings.finished_at,
-        )
-
 
 @dataclass(frozen=True, kw_only=True)
 class CxoneDayRecord:
@@ -97,24 +70,6 @@ class CxoneDayRecord:
     sha256: str
     registered_at: dt.datetime | None = None  # set by register_range
 
-    @classmethod
-    def from_day(
-        cls, export_id: str, alignment: DayAlignment, written: WrittenDay
-    ) -> CxoneDayRecord:
-        if alignment.day != written.day:
-            raise ValueError(f"alignment of {alignment.day} paired with the file of {written.day}")
-        return cls(
-            day=alignment.day,
-            export_id=export_id,
-            total=alignment.total,
-            valid=alignment.valid,
-            integrity_rate=alignment.integrity_rate,
-            missing_by_field=dict(alignment.missing_by_field),
-            path=str(written.path),
-            bytes=written.bytes,
-            sha256=written.sha256,
-        )
-
     def metrics(self) -> dict[str, Any]:
         """The day's metrics as plain JSON values (what the audit hash covers)."""
         return {
@@ -125,6 +80,30 @@ class CxoneDayRecord:
             "missing_by_field": dict(sorted(self.missing_by_field.items())),
             "sha256": self.sha256,
         }
+
+
+@dataclass(frozen=True, kw_only=True)
+class CxoneSyncChunk:
+    """One chunk delivered to the data-lake webhook, as a `cxone_syncs` row stores it."""
+
+    chunk: int
+    records: int
+    idempotency_key: str
+    status: str
+    sent_at: dt.datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CxoneSyncRecord:
+    """A day's delivery to the data-lake webhook: every chunk sent, in order."""
+
+    dataset: str
+    day: dt.date
+    chunks: Sequence[CxoneSyncChunk] = field(default=(), hash=False)
+
+    @property
+    def records(self) -> int:
+        return sum(c.records for c in self.chunks)
 
 
 def _names_marks(columns: Sequence[tuple[str, str]]) -> tuple[str, str]:
@@ -217,7 +196,7 @@ def _day_row(day: CxoneDayRecord, registered_at: dt.datetime) -> list[Any]:
 
 def record_sync(
     catalog_path: Path | str,
-    result: SyncResult,
+    result: CxoneSyncRecord,
     *,
     actor: str,
     timeout_s: float = LOCK_TIMEOUT_S,

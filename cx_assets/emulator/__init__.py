@@ -1,6 +1,15 @@
-"""The other side of the wire: an independent Genesys Cloud emulator (see docs/api-contract.md).
+"""The other side of the wire: independent Genesys Cloud and NICE CXone emulators.
 
-Imports nothing from the rest of cx_assets; only the CLI and tests import it.
+Serves what docs/api-contract.md describes, both vendors on one port. Laid out by vendor
+and flow: `genesys/<flow>/` (conversations, datatables, privacy, rules) each hold a flow's
+routes (`tutorial.py`, exporting an `Api`) and its state; `cxone/` is CXone under `/cxone` plus
+the data-lake webhook receiver. What every flow shares sits at this level: the app and its
+context, OAuth tokens, rate limits, fault switches, middleware, presigned `/files/…` downloads,
+value checks (`values.py`) and the `X-Genesys-Signature` HMAC (`signing.py`). No flow package
+imports another's.
+
+Imports nothing from the rest of cx_assets (if client and emulator shared models, a contract bug
+would cancel out); only the CLI, benchmarks and tests import it.
 """
 
 from cx_assets.emulator.admin_client import EmulatorAdmin

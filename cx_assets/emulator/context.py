@@ -1,7 +1,9 @@
 """The emulator's shared state, and the shape of a pluggable API module.
 
-A new vendor API is one module that exports an `Api` (its scopes, its routes and an optional
-service started with the app) plus one line in `app.APIS`.
+A new Genesys flow is one `genesys/<flow>/tutorial.py` that exports an `Api` (its scopes, its
+routes and an optional service started with the app) plus one line in `app.APIS`. CXone is
+mounted apart, under `/cxone` with its own tokens and budget (`cxone.mounts`), and keeps its
+services in the same `EmulatorContext.services`.
 """
 
 from __future__ import annotations
@@ -25,11 +27,15 @@ FileResolver = Callable[[str, str], "tuple[Path, str] | None"]
 
 
 class Service(Protocol):
+    """What an API starts with the app: anything it must close on shutdown."""
+
     def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
 class Api:
+    """One flow's API: its token scopes, its routes and the service it starts (by `name`)."""
+
     name: str
     scopes: tuple[str, ...]
     routes: tuple[BaseRoute, ...]
@@ -38,6 +44,8 @@ class Api:
 
 @dataclass
 class EmulatorContext:
+    """Everything the routes share, on `app.state.ctx`: services by API name, file resolvers."""
+
     config: EmulatorConfig
     tokens: TokenStore
     limiter: RateLimiter

@@ -1,18 +1,39 @@
-"""One day's verified raw conversation export, normalised into the lake and published whole.
+"""The conversation export steps a user runs: export one day, normalise one day.
 
-The step the `genesys_conversations` asset runs and benchmarks/export_ingest.py measures, kept
-here (no Dagster) so both run the same code: normalise the raw files into a staging folder, then
-replace the day's lake partition and its quarantine folder, each in one rename. A re-run
-replaces the day whole; a failure leaves the previous copy in place.
+The steps the `genesys_conversation_export` and `genesys_conversations` assets run and
+benchmarks/export_ingest.py measures, kept here (no Dagster) so all of them run the same code:
+client -> verified raw files -> lake -> catalog. `export_day_to_raw` downloads every file of the
+day with its SHA-256 checked while streaming and replaces the day's raw folder only once all are
+verified; a failure is audited in the catalog and re-raised untouched (`ApiError`,
+`ExportError`: the caller decides which a retry could fix). `normalise_day` normalises the raw
+files into a staging folder, replaces the day's lake partition and its quarantine folder, each
+in one rename, and registers the export in the catalog. A re-run replaces the day whole; a
+failure leaves the previous copy in place. Progress lines go to any logger with `info` and
+`warning` (Dagster's `context.log` or a `logging.Logger`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from cx_assets.catalog.conversations import (
+    ExportRecord,
+    FileRecord,
+    record_failure,
+    register_export,
+)
+from cx_assets.genesys.conversations.tutorial import (
+    ConversationExportClient,
+    ExportError,
+    export_day,
+)
 from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport
+from cx_assets.http.errors import ApiError
 from cx_assets.lake.atomic import discard_on_exit, replace_dir
 from cx_assets.lake.conversations import (
     DEFAULT_MEMORY_LIMIT,
@@ -27,6 +48,91 @@ DATASET = "conversations"
 PARQUET_NAME = "part-0.parquet"
 QUARANTINE_NAME = "quarantine.jsonl"
 
+#: Opens a conversation-export client for one step (and closes it when the step is done).
+ExportClientFactory = Callable[[], AbstractContextManager[ConversationExportClient]]
+
+
+class ProgressLog(Protocol):
+    """Where progress lines go: `logging.Logger`, or Dagster's `context.log`."""
+
+    def info(self, msg: str, /) -> object: ...
+
+    def warning(self, msg: str, /) -> object: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """The API a step talks to, as the raw record keeps it and the progress lines name it."""
+
+    description: str
+    api_base_url: str
+    is_emulator: bool
+
+
+# -- export -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportedDay:
+    """A day's export, every file verified and published under `raw_dir` with its record."""
+
+    record: VerifiedExport
+    raw_dir: Path
+
+
+def export_day_to_raw(
+    export_client: ExportClientFactory,
+    layout: DataLayout,
+    day: dt.date,
+    *,
+    target: Target,
+    run_id: str,
+    log: ProgressLog,
+) -> ExportedDay:
+    """Create the day's export, wait for it, download and verify every manifest file into a
+    staging folder, then replace `raw/genesys/conversations/<day>/` with it in one rename.
+
+    An `ApiError` or `ExportError` is recorded in the catalog's audit log (actor `run_id`), then
+    re-raised; the previous copy of the day stays as it was."""
+    partition_key = day.isoformat()
+    log.info(f"Exporting {day} from {target.description}")
+    raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
+    with discard_on_exit(layout.staging_dir()) as staging:
+        try:
+            with export_client() as client:
+                result = export_day(client, day, staging / FILES_DIR)
+                stats = client.api.stats.as_dict()
+        except (ApiError, ExportError) as exc:
+            record_failure(
+                layout.catalog_path,
+                source=SOURCE,
+                dataset=DATASET,
+                partition_key=partition_key,
+                export_id=None,
+                reason=str(exc),
+                actor=run_id,
+            )
+            raise
+        record = VerifiedExport.from_day_export(
+            result,
+            api_base_url=target.api_base_url,
+            is_emulator=target.is_emulator,
+            request_stats=stats,
+        )
+        record.save(staging)
+        replace_dir(staging, raw_dir)
+    log.info(
+        f"export {record.export_id}: {len(record.files)} file(s), {record.bytes} bytes verified"
+    )
+    return ExportedDay(record, raw_dir)
+
+
+# -- normalise --------------------------------------------------------------------------------
+
+
+class NoVerifiedExport(LookupError):
+    """The day has no verified raw export to normalise (its export step has not run)."""
+
 
 @dataclass(frozen=True)
 class PublishedDay:
@@ -35,6 +141,52 @@ class PublishedDay:
     result: NormaliseResult
     parquet_path: Path
     quarantine_dir: Path
+
+
+@dataclass(frozen=True)
+class NormalisedDay:
+    """A day normalised into the lake and registered: the raw record it came from, what was
+    published, and the catalog's export row (its `finished_at` is when publishing ended)."""
+
+    record: VerifiedExport
+    published: PublishedDay
+    export: ExportRecord
+
+
+def normalise_day(
+    layout: DataLayout,
+    day: dt.date,
+    *,
+    run_id: str,
+    log: ProgressLog,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int | None = None,
+) -> NormalisedDay:
+    """Normalise the day's verified raw export, publish it, and register it in the catalog.
+
+    Raises `NoVerifiedExport` when the day has no verified raw export."""
+    partition_key = day.isoformat()
+    raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
+    try:
+        record = VerifiedExport.load(raw_dir)
+    except FileNotFoundError:
+        raise NoVerifiedExport(f"no verified export for {day} in {raw_dir}") from None
+    published = normalise_and_publish(
+        record, layout, day, memory_limit=memory_limit, threads=threads
+    )
+    export = export_record(record, partition_key, published.result, run_id)
+    register_export(
+        layout.catalog_path,
+        export,
+        file_records(record, partition_key, raw_dir / FILES_DIR),
+        actor=run_id,
+    )
+    if published.result.quarantined:
+        log.warning(
+            f"{published.result.quarantined} record(s) quarantined in {published.quarantine_dir} "
+            "(file, line, reason)"
+        )
+    return NormalisedDay(record, published, export)
 
 
 def normalise_and_publish(
@@ -75,3 +227,54 @@ def normalise_and_publish(
         quarantine_dir = layout.quarantine_dir(SOURCE, DATASET, partition_key)
         replace_dir(quarantine_file.parent, quarantine_dir)
     return PublishedDay(result, lake_dir / PARQUET_NAME, quarantine_dir)
+
+
+# -- catalog records --------------------------------------------------------------------------
+
+
+def export_record(
+    record: VerifiedExport, partition_key: str, result: NormaliseResult, run_id: str
+) -> ExportRecord:
+    """The catalog's row for one normalised export (status VERIFIED)."""
+    stats = record.request_stats
+    return ExportRecord(
+        export_id=record.export_id,
+        source=SOURCE,
+        dataset=DATASET,
+        partition_key=partition_key,
+        status="VERIFIED",
+        format=record.format,
+        api_base_url=record.api_base_url,
+        is_emulator=record.is_emulator,
+        requested_at=record.requested_at,
+        completed_at=record.completed_at,
+        started_at=record.requested_at,
+        finished_at=dt.datetime.now(dt.UTC),
+        file_count=len(record.files),
+        bytes=record.bytes,
+        row_count=result.row_count,
+        quarantined_count=result.quarantined,
+        requests=int(stats.get("requests", 0)),
+        retries=int(stats.get("retries", 0)) + record.file_retries,
+        throttled=int(stats.get("throttled", 0)),
+        run_id=run_id,
+    )
+
+
+def file_records(record: VerifiedExport, partition_key: str, files_dir: Path) -> list[FileRecord]:
+    """The catalog's rows for the export's files, each with its verified size and SHA-256."""
+    return [
+        FileRecord(
+            export_id=record.export_id,
+            source=SOURCE,
+            dataset=DATASET,
+            partition_key=partition_key,
+            name=f.name,
+            uri=f.uri,
+            size=f.size,
+            sha256=f.sha256,
+            record_count=f.record_count,
+            raw_path=str(files_dir / f.name),
+        )
+        for f in record.files
+    ]

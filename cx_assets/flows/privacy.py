@@ -5,24 +5,53 @@ No Dagster here, so it is tested directly. Both completion paths end in the same
 the polling path, or both together launch one download per request.
 Polling backs off exponentially per request (`next_poll_at` in the catalog): a sensor tick is
 cheap, a request that has been PROCESSING for an hour is asked about every few minutes.
+`PrivacyGenesys` is what every privacy step needs of a Genesys target (`GenesysCloudResource`
+is one); the client is opened only if a tick needs the API.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from cx_assets.catalog import privacy as cat
-from cx_assets.genesys.privacy.tutorial import PrivacyClient
+from cx_assets.genesys.privacy.tutorial import PRIVACY_SCOPES, PrivacyClient
+from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
-from cx_assets.receiver.server import PrivacyInbox
+from cx_assets.lake.paths import DataLayout
+from cx_assets.lake.privacy import PrivacyArea
+from cx_assets.receiver.privacy import PrivacyInbox
 
 log = logging.getLogger(__name__)
 WEBHOOK_ACTOR = "genesys-callback"
+
+
+class PrivacyGenesys(Protocol):
+    """The Genesys target the privacy steps talk to: who we are, where, and an API client."""
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def is_emulator(self) -> bool: ...
+
+    def describe_target(self) -> str: ...
+
+    def base_urls(self) -> tuple[str, str]: ...
+
+    def api_client(self, scopes: Sequence[str]) -> contextlib.AbstractContextManager[ApiClient]: ...
+
+
+class ProgressLog(Protocol):
+    """Where a step's progress lines go (`logging.Logger` or Dagster's `context.log`)."""
+
+    def info(self, msg: str, /) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -184,3 +213,39 @@ def track(
     poll_due(catalog_path, client_factory, policy or DEFAULT_POLL, actor, outcome, now or _now())
     claim_completed(catalog_path, actor, outcome)
     return outcome
+
+
+class LazyClient:
+    """Opens the authenticated client only if a tick needs the API, and closes it after."""
+
+    def __init__(self, genesys: PrivacyGenesys, stack: contextlib.ExitStack) -> None:
+        self._genesys, self._stack = genesys, stack
+        self._client: PrivacyClient | None = None
+
+    def __call__(self) -> PrivacyClient:
+        if self._client is None:
+            api = self._stack.enter_context(self._genesys.api_client(PRIVACY_SCOPES))
+            self._client = PrivacyClient(api)
+        return self._client
+
+
+@contextlib.contextmanager
+def lazy_client(genesys: PrivacyGenesys) -> Iterator[LazyClient]:
+    """A client factory for `track`: opens at most one client, closed when the block ends."""
+    with contextlib.ExitStack() as stack:
+        yield LazyClient(genesys, stack)
+
+
+def run_tracking_tick(
+    genesys: PrivacyGenesys, layout: DataLayout, policy: PollPolicy = DEFAULT_POLL
+) -> TickOutcome:
+    """The tracking sensor's step: one `track` tick over the data root's inbox and catalog."""
+    area = PrivacyArea(layout.root)
+    with lazy_client(genesys) as factory:
+        return track(
+            layout.catalog_path,
+            PrivacyInbox(area),
+            factory,
+            actor=genesys.client_id,
+            policy=policy,
+        )

@@ -10,29 +10,34 @@ timeRange: {start: "2024-03-01T00:00:00Z", end: "2024-03-20T00:00:00Z"}
 callbackUrl: http://127.0.0.1:8780/privacy/callback   # optional
 ```
 
-Plain library code (no Dagster) so the sensor stays thin. A picked-up file is moved out of the
-folder: into `declared/<key>.json` (0600) when valid, into `rejected/` with a reason otherwise.
+Plain library code (no Dagster) so the sensor stays thin: `pick_up_requests` is its step. A
+picked-up file is moved out of the folder: into `declared/<key>.json` (0600) when valid, into
+`rejected/` with a reason otherwise; either way the audit log records it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from cx_assets.catalog import privacy as cat
 from cx_assets.genesys.privacy.models import (
     InvalidPrivacyRequest,
     PrivacyRequest,
+    derive_request_id,
     validate_request,
 )
-from cx_assets.lake.paths import validate_token
+from cx_assets.lake.paths import DataLayout, validate_token
 from cx_assets.lake.privacy import PrivacyArea, private_dir, write_private, write_private_json
 
 SUFFIXES = (".yaml", ".yml", ".json")
+ORIGIN = "requests folder"
 
 
 @dataclass(frozen=True)
@@ -92,3 +97,53 @@ def move_to_rejected(area: PrivacyArea, dropped: DroppedRequest) -> Path:
     reasons = "\n".join(f"{field}: {message}" for field, message in dropped.problems)
     write_private(folder / f"{dropped.path.name}.reason.txt", (reasons + "\n").encode())
     return target
+
+
+@dataclass
+class PickedUp:
+    """One pick-up: the partition keys accepted and the file names rejected."""
+
+    accepted: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)
+
+
+def pick_up_requests(layout: DataLayout, known: Collection[str], actor: str) -> PickedUp:
+    """Validate, audit and move the files dropped since the last tick; `known` are the request
+    keys that already exist (a dropped file may not reuse one)."""
+    area = PrivacyArea(layout.root).ensure()
+    picked = PickedUp()
+    for path in dropped_files(area):
+        dropped = read_dropped(path)
+        if dropped.request is not None and (dropped.key in known or dropped.key in picked.accepted):
+            dropped = DroppedRequest(
+                path,
+                dropped.key,
+                None,
+                [("file name", f"request {dropped.key!r} already exists: choose a new name")],
+            )
+        request_id = derive_request_id(dropped.key)
+        if dropped.request is None:
+            cat.reject(
+                layout.catalog_path,
+                partition_key=dropped.key,
+                request_id=request_id,
+                problems=dropped.problems,
+                actor=actor,
+                origin=ORIGIN,
+                record_state=dropped.key not in known,  # a duplicate name leaves the original
+            )
+            move_to_rejected(area, dropped)
+            picked.rejected.append(path.name)
+            continue
+        store_declared(area, dropped.key, dropped.request)
+        cat.declare(
+            layout.catalog_path,
+            partition_key=dropped.key,
+            request_id=request_id,
+            summary=dropped.request.summary(),
+            actor=actor,
+            origin=ORIGIN,
+        )
+        consume(path)
+        picked.accepted.append(dropped.key)
+    return picked

@@ -3,7 +3,7 @@
 The registration is remembered in the catalog's audit log (action `webhook_registered`, entity
 `<api url> <target>`): a later run finds it there and registers nothing. The webhook is
 registered with a secret this client chooses (`CX_GENESYS_WEBHOOK_SECRET`, the emulator default
-otherwise; see `genesys/webhook_events.signing_secret`) so the shared receiver can verify the
+otherwise; see `receiver/events.signing_secret`) so the shared receiver can verify the
 events. The secret is never stored or logged: the audit entry keeps only a keyed fingerprint of
 it, so a changed secret is noticed and the webhook re-registered (the old one deleted), instead
 of the receiver refusing every event from then on.

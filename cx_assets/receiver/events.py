@@ -1,6 +1,6 @@
 """`data.action.updated` events from Genesys Cloud webhooks, kept in an inbox on disk.
 
-The shared webhook receiver (`privacy_webhook.create_webhook_app`, route `EVENTS_PATH`) verifies
+The shared webhook receiver (`server.create_webhook_app`, route `EVENTS_PATH`) verifies
 each delivery's signature with the secret this client chose when it registered the webhook
 (`CX_GENESYS_WEBHOOK_SECRET`) and hands verified events to `EventInbox.accept`. The inbox is plain
 files under `<data root>/webhooks/events/` so the receiver never touches the catalog (DuckDB has

@@ -1,35 +1,27 @@
-"""The completion-callback receiver for privacy requests: a small Starlette app.
+"""Our webhook receiver: a small Starlette app for signed privacy callbacks and events.
 
-`X-Genesys-Signature: t=<unix seconds>,v1=<hex>` where `v1 = HMAC-SHA256(secret, "<t>." + body)`.
-A callback is accepted only if the signature matches, `t` is within 5 minutes of now and the
-`(requestId, t)` pair has not been accepted before; anything else is answered 401 and changes no
-request state. An accepted callback is written durably to the privacy area's inbox (atomic, 0600),
-where the tracking sensor acts on it at its next tick. The receiver never touches the catalog
-(DuckDB has one writer; Dagster runs hold it), and never stores the presigned `downloadUrl`.
-Refusals are noted (reason only) in `webhooks/rejected/` so the sensor can audit them.
+`POST /privacy/callback` (`privacy.CALLBACK_PATH`): a privacy request's completion callback,
+verified with `CX_PRIVACY_WEBHOOK_SECRET` (`signing.verify_signature`: HMAC over `t` and the body,
+`t` within 5 minutes). A bad, stale or replayed callback is answered 401 and changes no request
+state; an accepted one goes to `privacy.PrivacyInbox`, where the tracking sensor acts on it.
 
-The same app serves `POST /genesys/events` (`events.EVENTS_PATH`): `data.action.updated`
-events from the webhook `defs/data_actions/webhook.ensure_webhook` registers, signed the same way
-but with the client-chosen webhook secret (`CX_GENESYS_WEBHOOK_SECRET`). The same stale/replay
-rules apply (401, nothing stored); verified events go to `events.EventInbox`.
+`POST /genesys/events` (`events.EVENTS_PATH`): `data.action.updated` events from the webhook
+`flows/rules_webhook.ensure_webhook` registers, signed the same way but with the client-chosen
+webhook secret (`CX_GENESYS_WEBHOOK_SECRET`). The same stale/replay rules apply (401, nothing
+stored); verified events go to `events.EventInbox`.
 
+The receiver never touches the catalog (DuckDB has one writer; Dagster runs hold it).
 Run it with `serve_webhooks(["--port", "8780"])` (the CLI's `cx-assets webhooks serve`).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import hashlib
-import hmac
 import json
 import logging
 import os
-import re
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,137 +33,25 @@ from starlette.routing import Route
 
 from cx_assets import settings
 from cx_assets.genesys.privacy.models import PrivacyCallback
-from cx_assets.lake.privacy import FILE_MODE, PrivacyArea, private_dir, write_private_json
+from cx_assets.lake.privacy import PrivacyArea
 from cx_assets.receiver import events
 from cx_assets.receiver.events import ActionEvent, EventInbox
+from cx_assets.receiver.privacy import (
+    CALLBACK_PATH,
+    SECRET_ENV,
+    PrivacyInbox,
+    webhook_secret_from_env,
+)
+from cx_assets.receiver.signing import (
+    SIGNATURE_HEADER,
+    TOLERANCE_S,
+    SignatureRejected,
+    verify_signature,
+)
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Genesys-Signature"
-TOLERANCE_S = 300.0
-CALLBACK_PATH = "/privacy/callback"
-SECRET_ENV = "CX_PRIVACY_WEBHOOK_SECRET"
-#: The emulator's default secret: used only when `CX_PRIVACY_WEBHOOK_SECRET` is not set.
-EMULATOR_WEBHOOK_SECRET = "emulator-webhook-secret"
 DEFAULT_PORT = 8780
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-
-
-class SignatureRejected(ValueError):
-    """Why a callback was refused: bad or missing signature, stale, or replayed."""
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The header value for `body` sent at `timestamp` (for tests and other senders)."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
-
-
-def verify_signature(
-    header: str | None, body: bytes, secret: str, *, now: float, tolerance_s: float = TOLERANCE_S
-) -> int:
-    """The signed timestamp if `header` signs `body` with `secret` recently enough."""
-    if not header:
-        raise SignatureRejected(f"missing {SIGNATURE_HEADER} header")
-    parts: dict[str, list[str]] = {}
-    for item in header.split(","):
-        key, _, value = item.strip().partition("=")
-        parts.setdefault(key, []).append(value)
-    try:
-        [t_text] = parts.get("t", [])
-        timestamp = int(t_text)
-    except ValueError:
-        raise SignatureRejected("signature header has no single integer t=") from None
-    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
-    if not any(hmac.compare_digest(expected, v) for v in parts.get("v1", [])):
-        raise SignatureRejected("signature does not match the body")
-    age = now - timestamp
-    if abs(age) > tolerance_s:
-        raise SignatureRejected(
-            f"signature timestamp is {age:.0f} s from now (at most {tolerance_s:.0f} s)"
-        )
-    return timestamp
-
-
-@dataclass(frozen=True)
-class InboxEntry:
-    path: Path
-    request_id: str
-    status: str
-    entity_type: str | None
-    signed_at: int
-    received_at: str
-
-
-class PrivacyInbox:
-    """Verified callbacks on disk: written by the receiver, consumed by the tracking sensor."""
-
-    def __init__(self, area: PrivacyArea) -> None:
-        self.area = area.ensure()
-
-    def _marker(self, request_id: str, timestamp: int) -> Path:
-        key = hashlib.sha256(f"{request_id}:{timestamp}".encode()).hexdigest()[:40]
-        return self.area.seen_dir / key
-
-    def accept(self, callback: PrivacyCallback, timestamp: int) -> bool:
-        """Store the callback; False (nothing stored) if `(requestId, t)` was accepted before."""
-        marker = self._marker(callback.request_id, timestamp)
-        try:  # O_EXCL: of two concurrent deliveries exactly one wins
-            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE))
-        except FileExistsError:
-            return False
-        entry = {
-            "requestId": callback.request_id,
-            "status": callback.status,
-            "entityType": callback.entity_type,
-            "t": timestamp,
-            "receivedAt": dt.datetime.now(dt.UTC).isoformat(),
-        }
-        try:
-            write_private_json(self.area.inbox_dir / f"{timestamp}-{marker.name}.json", entry)
-        except BaseException:
-            marker.unlink(missing_ok=True)  # let the sender's retry through
-            raise
-        return True
-
-    def note_rejection(self, reason: str, request_id: str | None, timestamp: int | None) -> None:
-        note = {
-            "reason": reason,
-            "requestId": request_id if request_id and _SAFE_ID.fullmatch(request_id) else None,
-            "t": timestamp,
-            "receivedAt": dt.datetime.now(dt.UTC).isoformat(),
-        }
-        name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.json"
-        write_private_json(self.area.rejected_callbacks_dir / name, note)
-
-    def pending(self) -> list[InboxEntry]:
-        """Accepted callbacks not yet acted on, oldest first."""
-        entries = []
-        for path in sorted(self.area.inbox_dir.glob("*.json")):
-            data = json.loads(path.read_text())
-            entries.append(
-                InboxEntry(
-                    path,
-                    data["requestId"],
-                    data["status"],
-                    data.get("entityType"),
-                    int(data["t"]),
-                    data["receivedAt"],
-                )
-            )
-        return entries
-
-    def mark_done(self, entry: InboxEntry) -> None:
-        private_dir(self.area.done_dir)
-        os.replace(entry.path, self.area.done_dir / entry.path.name)
-
-    def rejections(self) -> list[tuple[Path, dict[str, Any]]]:
-        folder = self.area.rejected_callbacks_dir
-        return [(p, json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))]
-
-    def mark_rejection_audited(self, path: Path) -> None:
-        done = private_dir(self.area.rejected_callbacks_dir / "audited")
-        os.replace(path, done / path.name)
 
 
 def _peek_ids(body: bytes) -> tuple[str | None, int | None]:
@@ -285,10 +165,6 @@ def create_webhook_app(
             Route("/health", health, methods=["GET"]),
         ]
     )
-
-
-def webhook_secret_from_env() -> str:
-    return os.environ.get(SECRET_ENV) or EMULATOR_WEBHOOK_SECRET
 
 
 def serve_webhooks(argv: list[str]) -> int:

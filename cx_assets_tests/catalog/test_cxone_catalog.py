@@ -14,13 +14,14 @@ import pytest
 from cx_assets.catalog.cxone import (
     CxoneDayRecord,
     CxoneExportRecord,
+    CxoneSyncChunk,
+    CxoneSyncRecord,
     day_metrics,
     metrics_sha256,
     record_sync,
     register_range,
 )
 from cx_assets.catalog.queries import audit_chain, query
-from cx_assets.cxone.lake_sync import SyncedChunk, SyncResult
 
 T0 = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
 D1, D2, D3 = dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3)
@@ -106,9 +107,14 @@ def test_days_outside_the_export_are_refused(catalog_path: Path) -> None:
 
 
 def test_record_sync_replaces_the_days_chunks(catalog_path: Path) -> None:
-    def result(sizes: list[int]) -> SyncResult:
-        chunks = [SyncedChunk(i, n, f"key-{i}-{n}", "sent", T0) for i, n in enumerate(sizes)]
-        return SyncResult("interactions", D1, chunks)
+    def result(sizes: list[int]) -> CxoneSyncRecord:
+        chunks = [
+            CxoneSyncChunk(
+                chunk=i, records=n, idempotency_key=f"key-{i}-{n}", status="sent", sent_at=T0
+            )
+            for i, n in enumerate(sizes)
+        ]
+        return CxoneSyncRecord(dataset="interactions", day=D1, chunks=chunks)
 
     record_sync(catalog_path, result([500, 500, 17]), actor="t")
     record_sync(catalog_path, result([500, 20]), actor="t")

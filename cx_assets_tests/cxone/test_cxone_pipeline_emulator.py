@@ -13,16 +13,12 @@ from pathlib import Path
 import pytest
 
 from cx_assets.catalog import views
-from cx_assets.catalog.cxone import (
-    CxoneDayRecord,
-    CxoneExportRecord,
-    day_metrics,
-    register_range,
-)
+from cx_assets.catalog.cxone import CxoneDayRecord, day_metrics, register_range
 from cx_assets.catalog.queries import query
 from cx_assets.cxone.ranges import DayRange
 from cx_assets.cxone.tutorial import CxoneExportClient
 from cx_assets.emulator import EmulatorServer
+from cx_assets.flows.cxone_records import day_record, export_record
 from cx_assets.lake.cxone import (
     INTERACTION_COLUMNS,
     VIEW_GLOB,
@@ -55,12 +51,10 @@ def run(client: CxoneExportClient, layout: DataLayout, days: DayRange) -> list[C
     assert split.outside(days.dates()) == []
     write_unplaced(layout, export.export_id, split.unplaced)
     records = [
-        CxoneDayRecord.from_day(export.export_id, align_day(day, rs), write_day(layout, day, rs))
+        day_record(export.export_id, align_day(day, rs), write_day(layout, day, rs))
         for day, rs in sorted(split.by_day.items())
     ]
-    register_range(
-        layout.catalog_path, CxoneExportRecord.from_export(export), records, actor="test"
-    )
+    register_range(layout.catalog_path, export_record(export), records, actor="test")
     return records
 
 

@@ -22,7 +22,8 @@ from cx_assets.defs.rules import ASSET_CHECKS, ASSETS, JOBS, SENSORS
 from cx_assets.defs.rules.rule_files import RULES_DIR, asset_key_for
 from cx_assets.defs.rules.sensors import data_action_events_sensor, drift_check_key
 from cx_assets.receiver.events import EVENTS_PATH, SECRET_ENV, EventInbox
-from cx_assets.receiver.server import EMULATOR_WEBHOOK_SECRET, create_webhook_app
+from cx_assets.receiver.privacy import EMULATOR_WEBHOOK_SECRET
+from cx_assets.receiver.server import create_webhook_app
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 
 ACTION = "route-vip"

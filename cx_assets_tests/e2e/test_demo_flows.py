@@ -14,7 +14,6 @@ import dagster as dg
 import pytest
 
 from cx_assets.catalog import privacy as cat
-from cx_assets.defs.privacy.assets import REQUIRED_TRAIL
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
 from cx_assets.defs.rules.rule_files import RULES_DIR, asset_key_for
 from cx_assets.demo_flows import (
@@ -24,6 +23,7 @@ from cx_assets.demo_flows import (
     demo_data_actions,
     demo_privacy,
 )
+from cx_assets.flows.privacy_steps import REQUIRED_TRAIL
 from cx_assets.lake.verified_download import sha256_file
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 

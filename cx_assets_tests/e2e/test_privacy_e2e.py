@@ -26,17 +26,13 @@ import uvicorn
 from cx_assets.catalog import privacy as cat
 from cx_assets.defs.privacy import JOBS, privacy_export, privacy_request
 from cx_assets.defs.privacy.partitions import privacy_requests
-from cx_assets.defs.privacy.sensors import _client_factory, privacy_requests_sensor
-from cx_assets.flows.privacy import PollPolicy, TickOutcome, track
+from cx_assets.defs.privacy.sensors import privacy_requests_sensor
+from cx_assets.flows.privacy import PollPolicy, TickOutcome, lazy_client, track
 from cx_assets.genesys.privacy.models import derive_request_id
 from cx_assets.lake.privacy import PrivacyArea
 from cx_assets.lake.verified_download import sha256_file
-from cx_assets.receiver.server import (
-    CALLBACK_PATH,
-    EMULATOR_WEBHOOK_SECRET,
-    PrivacyInbox,
-    create_webhook_app,
-)
+from cx_assets.receiver.privacy import CALLBACK_PATH, EMULATOR_WEBHOOK_SECRET, PrivacyInbox
+from cx_assets.receiver.server import create_webhook_app
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 
 SUBJECT = "subject-user-7731"
@@ -86,7 +82,7 @@ def _tick(
     pipeline: Pipeline, policy: PollPolicy = NOW_POLL, now: dt.datetime | None = None
 ) -> TickOutcome:
     resources = pipeline.resources()
-    with _client_factory(resources["genesys"]) as factory:
+    with lazy_client(resources["genesys"]) as factory:
         return track(
             pipeline.catalog_path,
             PrivacyInbox(_area(pipeline)),

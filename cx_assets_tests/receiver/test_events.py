@@ -23,8 +23,10 @@ from cx_assets.receiver.events import (
     EventInbox,
     signing_secret,
 )
-from cx_assets.receiver.server import CALLBACK_PATH, SIGNATURE_HEADER, create_webhook_app
-from cx_assets.receiver.server import sign as sign_body
+from cx_assets.receiver.privacy import CALLBACK_PATH
+from cx_assets.receiver.server import create_webhook_app
+from cx_assets.receiver.signing import SIGNATURE_HEADER
+from cx_assets.receiver.signing import sign as sign_body
 
 PRIVACY_SECRET = "privacy-secret-1"
 EVENTS_SECRET = "events-secret-1"

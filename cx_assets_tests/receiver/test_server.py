@@ -13,13 +13,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from cx_assets.lake.privacy import PrivacyArea
-from cx_assets.receiver.server import (
-    CALLBACK_PATH,
-    SIGNATURE_HEADER,
-    PrivacyInbox,
-    create_webhook_app,
-    sign,
-)
+from cx_assets.receiver.privacy import CALLBACK_PATH, PrivacyInbox
+from cx_assets.receiver.server import create_webhook_app
+from cx_assets.receiver.signing import SIGNATURE_HEADER, sign
 
 SECRET = "test-webhook-secret"
 NOW = 1_710_000_000

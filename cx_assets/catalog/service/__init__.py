@@ -1,1 +1,1 @@
-"""The read-only catalog HTTP service: app, OpenAPI document and queries."""
+"""The read-only catalog HTTP service: app, OpenAPI document, exports, datasets and filters."""

@@ -26,14 +26,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cx_assets.catalog.connection import CatalogLockTimeout, connect
+from cx_assets.catalog.service.datasets import dataset_record, list_datasets
+from cx_assets.catalog.service.exports import export_record, list_exports
+from cx_assets.catalog.service.filters import Filters
 from cx_assets.catalog.service.openapi import openapi_spec
-from cx_assets.catalog.service.queries import (
-    Filters,
-    dataset_record,
-    export_record,
-    list_datasets,
-    list_exports,
-)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8770

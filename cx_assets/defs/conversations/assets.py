@@ -2,6 +2,8 @@
 
 Two assets so the checksum check can block: nothing reaches the lake (and so the catalog's
 `conversations` view) unless every file of the day was downloaded whole and matched the manifest.
+Each asset runs one step of `flows.conversations` and turns its result into metadata and check
+results, and its errors into `dg.Failure`s.
 """
 
 import datetime as dt
@@ -9,18 +11,19 @@ from typing import NoReturn
 
 import dagster as dg
 
-from cx_assets.catalog.conversations import record_failure, register_export
 from cx_assets.catalog.views import register_dataset_view
 from cx_assets.defs.conversations import checks, metadata
-from cx_assets.defs.conversations.metadata import DATASET, SOURCE
 from cx_assets.defs.conversations.partitions import daily_partitions
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.flows.conversations import normalise_and_publish
-from cx_assets.genesys.conversations.tutorial import ExportError, export_day
-from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport
+from cx_assets.flows.conversations import (
+    NoVerifiedExport,
+    Target,
+    export_day_to_raw,
+    normalise_day,
+)
+from cx_assets.genesys.conversations.tutorial import ExportError
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.atomic import discard_on_exit, replace_dir
 from cx_assets.lake.conversations import CONVERSATION_COLUMNS
 
 register_dataset_view(
@@ -57,45 +60,27 @@ def genesys_conversation_export(
     replaced only once all files are verified, so a failed run leaves the previous copy intact.
     """
     day = dt.date.fromisoformat(context.partition_key)
-    layout = catalog.layout
-    api_url = genesys.base_urls()[0]
-    context.log.info(f"Exporting {day} from {genesys.describe_target()}")
-    raw_dir = layout.raw_dir(SOURCE, DATASET, context.partition_key)
-    with discard_on_exit(layout.staging_dir()) as staging:
-        try:
-            with genesys.export_client() as client:
-                result = export_day(client, day, staging / FILES_DIR)
-                stats = client.api.stats.as_dict()
-        except (ApiError, ExportError) as exc:
-            _fail(context, day, exc, catalog)
-        record = VerifiedExport.from_day_export(
-            result, api_base_url=api_url, is_emulator=genesys.is_emulator, request_stats=stats
+    target = Target(genesys.describe_target(), genesys.base_urls()[0], genesys.is_emulator)
+    try:
+        exported = export_day_to_raw(
+            genesys.export_client,
+            catalog.layout,
+            day,
+            target=target,
+            run_id=context.run.run_id,
+            log=context.log,
         )
-        record.save(staging)
-        replace_dir(staging, raw_dir)
-    check = checks.files_match_manifest(raw_dir, record)
-    context.log.info(
-        f"export {record.export_id}: {len(record.files)} file(s), {record.bytes} bytes verified"
-    )
+    except (ApiError, ExportError) as exc:
+        _fail(day, exc)
     return dg.MaterializeResult(
-        metadata=metadata.export_metadata(record, raw_dir),
-        check_results=[check],
+        metadata=metadata.export_metadata(exported.record, exported.raw_dir),
+        check_results=[checks.files_match_manifest(exported.raw_dir, exported.record)],
     )
 
 
-def _fail(
-    context: dg.AssetExecutionContext, day: dt.date, exc: Exception, catalog: CatalogResource
-) -> NoReturn:
-    """Audit the failure, then fail the step; only errors a retry could fix are retried."""
-    record_failure(
-        catalog.layout.catalog_path,
-        source=SOURCE,
-        dataset=DATASET,
-        partition_key=context.partition_key,
-        export_id=None,
-        reason=str(exc),
-        actor=context.run.run_id,
-    )
+def _fail(day: dt.date, exc: Exception) -> NoReturn:
+    """Fail the step (the flow has audited the failure); only errors a retry could fix are
+    retried."""
     status = exc.status if isinstance(exc, ApiError) else None
     retriable = not isinstance(exc, ApiError) or status in (None, 408, 429) or status >= 500
     raise dg.Failure(
@@ -133,27 +118,14 @@ def genesys_conversations(
     `SELECT * FROM conversations` in `catalog.duckdb`. A re-run replaces the day whole.
     """
     day = dt.date.fromisoformat(context.partition_key)
-    layout = catalog.layout
-    raw_dir = layout.raw_dir(SOURCE, DATASET, context.partition_key)
     try:
-        record = VerifiedExport.load(raw_dir)
-    except FileNotFoundError:
+        normalised = normalise_day(catalog.layout, day, run_id=context.run.run_id, log=context.log)
+    except NoVerifiedExport:
         raise dg.Failure(
             f"No verified export for {day}: materialise {EXPORT_ASSET} for this day first.",
             allow_retries=False,
         ) from None
-    published = normalise_and_publish(record, layout, day)
-    register_export(
-        layout.catalog_path,
-        metadata.export_record(record, context.partition_key, published.result, context.run.run_id),
-        metadata.file_records(record, context.partition_key, raw_dir / FILES_DIR),
-        actor=context.run.run_id,
-    )
-    if published.result.quarantined:
-        context.log.warning(
-            f"{published.result.quarantined} record(s) quarantined in {published.quarantine_dir} "
-            "(file, line, reason)"
-        )
+    record, published = normalised.record, normalised.published
     return dg.MaterializeResult(
         metadata=metadata.conversations_metadata(record, published.result, published.parquet_path),
         check_results=[

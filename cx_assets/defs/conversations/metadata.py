@@ -1,15 +1,15 @@
-"""Turn export results into what people read: Dagster metadata and catalog records."""
+"""Turn export results into what people read in Dagster: metadata, column schema, preview.
+
+The catalog's records of the same results are built in `flows.conversations`.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
-from cx_assets.catalog.conversations import ExportRecord, FileRecord
-from cx_assets.flows.conversations import DATASET, SOURCE
 from cx_assets.genesys.conversations.verified import VerifiedExport
 from cx_assets.lake.conversations import CONVERSATION_COLUMNS, NormaliseResult
 
@@ -78,49 +78,3 @@ def conversations_metadata(
         "preview": dg.MetadataValue.md(preview(parquet_path)),
         **_request_metadata(record),
     }
-
-
-def export_record(
-    record: VerifiedExport, partition_key: str, result: NormaliseResult, run_id: str
-) -> ExportRecord:
-    stats = record.request_stats
-    return ExportRecord(
-        export_id=record.export_id,
-        source=SOURCE,
-        dataset=DATASET,
-        partition_key=partition_key,
-        status="VERIFIED",
-        format=record.format,
-        api_base_url=record.api_base_url,
-        is_emulator=record.is_emulator,
-        requested_at=record.requested_at,
-        completed_at=record.completed_at,
-        started_at=record.requested_at,
-        finished_at=dt.datetime.now(dt.UTC),
-        file_count=len(record.files),
-        bytes=record.bytes,
-        row_count=result.row_count,
-        quarantined_count=result.quarantined,
-        requests=int(stats.get("requests", 0)),
-        retries=int(stats.get("retries", 0)) + record.file_retries,
-        throttled=int(stats.get("throttled", 0)),
-        run_id=run_id,
-    )
-
-
-def file_records(record: VerifiedExport, partition_key: str, files_dir: Path) -> list[FileRecord]:
-    return [
-        FileRecord(
-            export_id=record.export_id,
-            source=SOURCE,
-            dataset=DATASET,
-            partition_key=partition_key,
-            name=f.name,
-            uri=f.uri,
-            size=f.size,
-            sha256=f.sha256,
-            record_count=f.record_count,
-            raw_path=str(files_dir / f.name),
-        )
-        for f in record.files
-    ]

@@ -7,37 +7,16 @@ asset). Each evaluation names its day and rate, so a failing day reads on its ow
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData as Target,  # not exported by `dagster`
 )
 
-from cx_assets.lake.cxone import DayAlignment, WrittenDay
+from cx_assets.flows.cxone import LandedDay
+from cx_assets.lake.cxone import DayAlignment
 
 INTEGRITY_AT_LEAST_THRESHOLD = "integrity_at_least_threshold"
 ROWS_MATCH_PAGES = "rows_match_pages"
-
-
-@dataclass(frozen=True)
-class LandedDay:
-    """What a run did for one day: its alignment, its file, and the export it came from."""
-
-    alignment: DayAlignment
-    written: WrittenDay
-    export_id: str
-    export_records: int
-    export_total_reported: int | None
-    export_pages: int
-    export_rows_written: int
-    export_quarantined: int
-    synced_records: int | None = None
-
-    @property
-    def day(self) -> dt.date:
-        return self.alignment.day
 
 
 def _missing_text(alignment: DayAlignment) -> str:

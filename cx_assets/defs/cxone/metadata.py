@@ -6,8 +6,7 @@ from typing import Any
 
 import dagster as dg
 
-from cx_assets.cxone.tutorial import RangeExport
-from cx_assets.defs.cxone.checks import LandedDay
+from cx_assets.flows.cxone import LandedDay
 from cx_assets.lake.cxone import INTERACTION_COLUMNS, VIEW_NAME
 
 
@@ -27,9 +26,9 @@ def run_metadata(target: str, is_emulator: bool) -> dict[str, Any]:
     }
 
 
-def day_metadata(landed: LandedDay, export: RangeExport) -> dict[str, Any]:
+def day_metadata(landed: LandedDay) -> dict[str, Any]:
     a = landed.alignment
-    stats = export.request_stats
+    stats = landed.export_request_stats
     meta: dict[str, Any] = {
         "dagster/row_count": landed.written.rows,
         "dagster/partition_row_count": landed.written.rows,
@@ -38,9 +37,9 @@ def day_metadata(landed: LandedDay, export: RangeExport) -> dict[str, Any]:
         "integrity_rate": a.integrity_rate,
         "missing_fields": {k: v for k, v in a.missing_by_field.items() if v},
         "export_id": landed.export_id,
-        "export_range": str(export.range),
-        "export_pages": export.pages,
-        "export_latency_s": round(export.timings.latency_s, 3),
+        "export_range": str(landed.export_range),
+        "export_pages": landed.export_pages,
+        "export_latency_s": round(landed.export_latency_s, 3),
         "requests": int(stats.get("requests", 0)),
         "throttled_429": int(stats.get("throttled", 0)),
         "retries": int(stats.get("retries", 0)),

@@ -1,25 +1,19 @@
 """Daily snapshots of every Genesys data table: consistent, typed, comparable day to day."""
 
-import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
-from cx_assets.catalog.datatables import (
-    SnapshotRecord,
-    previous_snapshot,
-    register_snapshot,
-    register_table_view,
-)
 from cx_assets.defs.datatables import snapshot_checks as checks
 from cx_assets.defs.datatables.partitions import DATE_DIM, TABLE_DIM, snapshot_partitions
+from cx_assets.defs.datatables.target import target_of
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.genesys.datatables.models import TableColumn, TableSchema
+from cx_assets.flows.datatables import snapshot_table
+from cx_assets.genesys.datatables.models import TableSchema
 from cx_assets.genesys.datatables.tutorial import SnapshotInconsistent, TableSnapshot
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.datatables import TYPE_MAP, WrittenFile, snapshot_path, write_snapshot
+from cx_assets.lake.datatables import TYPE_MAP, WrittenFile
 
 SNAPSHOT_ASSET = "genesys_datatable_snapshot"
 PREVIEW_ROWS = 5
@@ -54,15 +48,16 @@ def genesys_datatable_snapshot(
     """
     keys = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
     table_id, day = keys[TABLE_DIM], keys[DATE_DIM]
-    layout = catalog.layout
-    started = dt.datetime.now(dt.UTC)
-    context.log.info(
-        f"Snapshot of data table {table_id} for {day} from {genesys.describe_target()}"
-    )
     try:
-        with genesys.datatables_client() as client:
-            snap = client.snapshot(table_id)
-            stats = client.api.stats.as_dict()
+        result = snapshot_table(
+            genesys.datatables_client,
+            catalog.layout,
+            table_id,
+            day,
+            run_id=context.run.run_id,
+            target=target_of(genesys),
+            log=context.log,
+        )
     except SnapshotInconsistent as exc:
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except ApiError as exc:
@@ -71,62 +66,15 @@ def genesys_datatable_snapshot(
             description=f"Snapshot of data table {table_id} failed: {exc}",
             allow_retries=retriable,
         ) from None
-    columns = [(c.name, c.type) for c in snap.schema.columns]
-    path = snapshot_path(layout, table_id, day)
-    written = write_snapshot(path, snap.rows, columns)
-    earlier = previous_snapshot(layout.catalog_path, table_id, day)
-    record = _record(context, genesys, snap, day, written, layout.root, stats, started)
-    register_snapshot(layout.catalog_path, record)
-    view = register_table_view(layout.catalog_path, table_id, snap.schema.name)
-    if snap.restarts:
-        context.log.warning(
-            f"The table changed while it was read: restarted {snap.restarts} time(s); "
-            f"the snapshot is version {snap.schema.version} (ETag {snap.etag}) throughout"
-        )
-    previous_columns = [TableColumn.model_validate(c) for c in earlier.columns] if earlier else None
-    previous_day = earlier.day.isoformat() if earlier else None
+    snap, written = result.snapshot, result.written
     return dg.MaterializeResult(
-        metadata=_metadata(snap, written, view, stats),
+        metadata=_metadata(snap, written, result.view, result.stats),
         check_results=[
             checks.rows_match_server(written.path, len(snap.rows)),
             checks.primary_key_unique(written.path, snap.schema),
             checks.schema_matches_server(written.path, snap.schema),
-            checks.schema_drift(previous_columns, previous_day, snap.schema),
+            checks.schema_drift(result.previous_columns, result.previous_day, snap.schema),
         ],
-    )
-
-
-def _record(
-    context: dg.AssetExecutionContext,
-    genesys: GenesysCloudResource,
-    snap: TableSnapshot,
-    day: str,
-    written: WrittenFile,
-    root: Path,
-    stats: dict[str, Any],
-    started: dt.datetime,
-) -> SnapshotRecord:
-    return SnapshotRecord(
-        table_id=snap.table_id,
-        table_name=snap.schema.name,
-        day=dt.date.fromisoformat(day),
-        etag=snap.etag,
-        version=snap.schema.version,
-        row_count=written.rows,
-        pages=snap.pages,
-        restarts=snap.restarts,
-        columns=[c.model_dump(by_alias=True) for c in snap.schema.columns],
-        path=written.path.relative_to(root).as_posix(),
-        bytes=written.bytes,
-        sha256=written.sha256,
-        requests=int(stats.get("requests", 0)),
-        retries=int(stats.get("retries", 0)),
-        throttled=int(stats.get("throttled", 0)),
-        is_emulator=genesys.is_emulator,
-        api_base_url=genesys.base_urls()[0],
-        run_id=context.run.run_id,
-        started_at=started,
-        finished_at=dt.datetime.now(dt.UTC),
     )
 
 

@@ -2,46 +2,30 @@
 
 Each request is one partition of `privacy_requests`. The submit run files the request and ends;
 the tracking sensor follows it and launches the export run when it completes (no run sleeps).
-The export is personal data: it goes to the privacy area only, and metadata, logs and the catalog
-see its path, size, checksum and record count, never its content.
+The steps themselves live in `cx_assets.flows.privacy_steps`; these assets turn their results
+into metadata and the audit-trail check, and their errors into `dg.Failure`s. The export is
+personal data: metadata and logs see its path, size, checksum and record count, never its content.
 """
 
-import csv
-import datetime as dt
-import json
-import time
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
-from cx_assets.catalog import privacy as cat
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.flows import privacy_requests as requests_folder
-from cx_assets.genesys.privacy.models import (
-    InvalidPrivacyRequest,
-    derive_request_id,
-    validate_request,
+from cx_assets.flows.privacy_steps import (
+    AuditTrail,
+    NotSubmitted,
+    StepFailed,
+    download_export,
+    submit_request,
 )
-from cx_assets.genesys.privacy.tutorial import (
-    PRIVACY_SCOPES,
-    NotReady,
-    PrivacyClient,
-    PrivacyRequestFailed,
-)
-from cx_assets.http.errors import ApiError
-from cx_assets.lake.paths import validate_token
-from cx_assets.lake.privacy import PrivacyArea, private_dir
 
 GROUP = "privacy"
 SUBMIT = "privacy_request"
 EXPORT = "privacy_export"
 TRAIL_COMPLETE = "audit_trail_complete"
-#: The audit actions a delivered request must have, in this order.
-REQUIRED_TRAIL = ("validated", "submitted", "status_changed:COMPLETED", "downloaded", "verified")
-FIRST_POLL_S = 2.0
 
 
 class PrivacyRequestConfig(dg.Config):
@@ -71,10 +55,6 @@ class PrivacyRequestConfig(dg.Config):
         return data
 
 
-def _retriable(exc: ApiError) -> bool:
-    return exc.status in (None, 408, 429) or (exc.status or 0) >= 500
-
-
 @dg.asset(
     name=SUBMIT,
     group_name=GROUP,
@@ -90,121 +70,39 @@ def privacy_request(
     genesys: GenesysCloudResource,
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:
-    key = validate_token(context.partition_key, "privacy request key")
-    area = PrivacyArea(catalog.layout.root).ensure()
-    request_id = derive_request_id(key)
-    actor = genesys.client_id
-    given, origin = config.as_request(), "run config"
-    if given is None:
-        given, origin = requests_folder.load_declared(area, key), "requests folder"
-    if given is None:
-        raise dg.Failure(
-            description=f"No request is declared for partition {key!r}: launch with run config "
-            f"or drop {key}.yaml into {area.requests_dir}",
-            allow_retries=False,
-        )
     try:
-        request = validate_request(given)
-    except InvalidPrivacyRequest as exc:
-        cat.reject(
-            catalog.layout.catalog_path,
-            partition_key=key,
-            request_id=request_id,
-            problems=exc.problems,
-            actor=actor,
-            origin=origin,
+        submitted = submit_request(
+            genesys, catalog.layout, context.partition_key, config.as_request(), context.log
         )
-        raise dg.Failure(
-            description=f"Request {key} rejected: {exc}", allow_retries=False
-        ) from None
-    if origin == "run config":
-        requests_folder.store_declared(area, key, request)
-    cat.declare(
-        catalog.layout.catalog_path,
-        partition_key=key,
-        request_id=request_id,
-        summary=request.summary(),
-        actor=actor,
-        origin=origin,
-    )
-    context.log.info(
-        f"Filing privacy request {key} ({request_id}) for a {request.entity_type} on "
-        f"{genesys.describe_target()}"
-    )
-    try:
-        with genesys.api_client(PRIVACY_SCOPES) as api:
-            submission = PrivacyClient(api).submit(request_id, request)
-            stats = api.stats.as_dict()
-    except ApiError as exc:
-        if exc.status == 400:
-            cat.reject(
-                catalog.layout.catalog_path,
-                partition_key=key,
-                request_id=request_id,
-                problems=[("server", exc.message)],
-                actor=actor,
-                origin="server",
-            )
-        raise dg.Failure(
-            description=f"Filing privacy request {key} failed: {exc}",
-            allow_retries=_retriable(exc),
-        ) from None
-    api_url = genesys.base_urls()[0]
-    cat.record_submitted(
-        catalog.layout.catalog_path,
-        partition_key=key,
-        request_id=request_id,
-        status=submission.status.status,
-        actor=actor,
-        api_base_url=api_url,
-        is_emulator=genesys.is_emulator,
-        latency_ms=submission.latency_ms,
-        next_poll_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=FIRST_POLL_S),
-    )
-    summary = request.summary()
+    except StepFailed as exc:
+        raise dg.Failure(description=str(exc), allow_retries=exc.retriable) from None
+    summary = submitted.summary
     return dg.MaterializeResult(
         metadata={
-            "request_id": request_id,
-            "server_status": submission.status.status,
+            "request_id": submitted.request_id,
+            "server_status": submitted.server_status,
             "entity_type": summary["entity_type"],
             "subject_ref": summary["subject_ref"],
             "data_types": ", ".join(summary["data_types"]),
             "time_range": f"{summary['start']} .. {summary['end']}",
             "format": summary["format"],
             "callback": summary["callback"] or "none (polling only)",
-            "origin": origin,
-            "requests": int(stats.get("requests", 0)),
-            "retries": int(stats.get("retries", 0)),
+            "origin": submitted.origin,
+            "requests": submitted.requests,
+            "retries": submitted.retries,
         }
     )
 
 
-def count_records(path: Path, fmt: str) -> int:
-    """Records in an export (json: items across data types; csv: distinct (type, record))."""
-    if fmt == "json":
-        data = json.loads(path.read_bytes()).get("data") or {}
-        return sum(len(items) for items in data.values() if isinstance(items, list))
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        return len({(row.get("data_type"), row.get("record_id")) for row in reader})
-
-
-def trail_check(catalog_path: Path, request_id: str) -> dg.AssetCheckResult:
+def trail_check(trail: AuditTrail) -> dg.AssetCheckResult:
     """Every delivered request has validated → submitted → COMPLETED → downloaded → verified."""
-    seen = []
-    for entry in cat.trail(catalog_path, request_id):
-        action = entry["action"]
-        if action == "status_changed":
-            action = f"status_changed:{entry['details'].get('to')}"
-        seen.append(action)
-    missing = [a for a in REQUIRED_TRAIL if a not in seen]
     return dg.AssetCheckResult(
         check_name=TRAIL_COMPLETE,
-        passed=not missing,
+        passed=not trail.missing,
         metadata={
-            "entries": len(seen),
-            "missing": ", ".join(missing) or "none",
-            "trail": " → ".join(seen),
+            "entries": len(trail.seen),
+            "missing": ", ".join(trail.missing) or "none",
+            "trail": " → ".join(trail.seen),
         },
     )
 
@@ -230,58 +128,26 @@ def trail_check(catalog_path: Path, request_id: str) -> dg.AssetCheckResult:
 def privacy_export(
     context: dg.AssetExecutionContext, genesys: GenesysCloudResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
-    key = validate_token(context.partition_key, "privacy request key")
-    catalog_path = catalog.layout.catalog_path
-    row = cat.request_row(catalog_path, key)
-    if row is None or row["submitted_at"] is None:
-        raise dg.Failure(
-            description=f"Privacy request {key} was never submitted: materialize {SUBMIT} first",
-            allow_retries=False,
-        )
-    area = PrivacyArea(catalog.layout.root).ensure()
-    fmt = row["format"] or "json"
-    dest = area.export_path(key, fmt)
-    private_dir(dest.parent)
-    actor = genesys.client_id
-    started = time.monotonic()
     try:
-        with genesys.api_client(PRIVACY_SCOPES) as api:
-            verified = PrivacyClient(api).download(row.request_id, dest)
-    except (PrivacyRequestFailed, NotReady) as exc:
-        raise dg.Failure(description=str(exc), allow_retries=False) from None
-    except (ApiError, ValueError, OSError) as exc:
-        cat.record_download_failed(
-            catalog_path,
-            partition_key=key,
-            request_id=row.request_id,
-            actor=actor,
-            reason=str(exc),
-        )
-        raise
-    records = count_records(dest, fmt)
-    relative = str(dest.relative_to(catalog.layout.root))
-    cat.record_delivered(
-        catalog_path,
-        partition_key=key,
-        request_id=row.request_id,
-        actor=actor,
-        path=relative,
-        size=verified.size,
-        sha256=verified.sha256,
-        record_count=records,
-        latency_ms=(time.monotonic() - started) * 1000,
-    )
-    context.log.info(f"Privacy export {key}: {verified.size} bytes verified at {relative}")
+        delivered = download_export(genesys, catalog.layout, context.partition_key, context.log)
+    except NotSubmitted as exc:
+        raise dg.Failure(
+            description=f"Privacy request {exc.key} was never submitted: materialize {SUBMIT} "
+            "first",
+            allow_retries=False,
+        ) from None
+    except StepFailed as exc:
+        raise dg.Failure(description=str(exc), allow_retries=exc.retriable) from None
     return dg.MaterializeResult(
         metadata={
-            "request_id": row.request_id,
-            "path": relative,
-            "bytes": verified.size,
-            "sha256": verified.sha256,
-            "dagster/row_count": records,
-            "completion_source": row["completion_source"] or "manual",
+            "request_id": delivered.request_id,
+            "path": delivered.path,
+            "bytes": delivered.size,
+            "sha256": delivered.sha256,
+            "dagster/row_count": delivered.record_count,
+            "completion_source": delivered.completion_source or "manual",
         },
-        check_results=[trail_check(catalog_path, row.request_id)],
+        check_results=[trail_check(delivered.trail)],
     )
 
 

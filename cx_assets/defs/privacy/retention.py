@@ -1,99 +1,16 @@
-"""Retention: delivered privacy exports are deleted once older than the retention period.
+"""Retention in Dagster: the daily schedule and the op that runs `flows.privacy_retention`.
 
-A daily schedule runs `privacy_retention_job`. Each expired export's folder and its declared
-request (it holds the subject's id) are removed first, then the catalog row gets `deleted_at` and
-the audit log a `deleted` entry (request id, path, checksum; no personal data). In that order a
-crash between the two leaves a file already gone, which the next run records as "already
-absent", never a catalog that claims a deletion while the personal data is still on disk.
-Re-running deletes and audits nothing twice (`deleted_at` is set once).
-
+The deletion itself (files first, then the audited catalog row) lives in
+`cx_assets.flows.privacy_retention`; this module only reads the run config, logs the outcome and
+turns it into op metadata or a `dg.Failure` naming what could not be deleted.
 The period is the run config's `retention_days`, else `CX_PRIVACY_RETENTION_DAYS`, else 30.
 """
-
-import datetime as dt
-import os
-import shutil
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from cx_assets.catalog import privacy as cat
 from cx_assets.defs.resources import CatalogResource
-from cx_assets.lake.privacy import PrivacyArea
-
-RETENTION_ENV = "CX_PRIVACY_RETENTION_DAYS"
-DEFAULT_RETENTION_DAYS = 30.0
-ACTOR = "cx-assets retention"
-
-
-def retention_days_from_env() -> float:
-    text = os.environ.get(RETENTION_ENV)
-    if not text:
-        return DEFAULT_RETENTION_DAYS
-    try:
-        days = float(text)
-    except ValueError:
-        raise ValueError(f"{RETENTION_ENV}={text!r} is not a number of days") from None
-    if days < 0:
-        raise ValueError(f"{RETENTION_ENV}={text!r} must be 0 or more days")
-    return days
-
-
-@dataclass
-class RetentionOutcome:
-    retention_days: float
-    cutoff: dt.datetime
-    deleted: list[str] = field(default_factory=list)
-    already_absent: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-def _remove_request_files(area: PrivacyArea, key: str, export_path: str | None) -> list[str]:
-    """Delete the export folder and the declared request; the paths removed (data-root
-    relative). Refuses a catalog path that points outside the request's own export folder."""
-    folder = area.export_dir(key)
-    if export_path:
-        target = (area.data_root / export_path).resolve()
-        if not target.is_relative_to(folder.resolve()):
-            raise ValueError(f"export path {export_path!r} is outside {folder}: not deleted")
-    removed = []
-    for path in [*sorted(p for p in folder.rglob("*") if p.is_file()), area.declared_path(key)]:
-        if path.is_file():
-            path.unlink()
-            removed.append(str(path.relative_to(area.data_root)))
-    shutil.rmtree(folder, ignore_errors=True)
-    return removed
-
-
-def delete_expired_exports(
-    data_root: Path,
-    catalog_path: Path,
-    retention_days: float,
-    *,
-    now: dt.datetime | None = None,
-    actor: str = ACTOR,
-) -> RetentionOutcome:
-    """Delete every delivered export older than `retention_days` and audit each deletion."""
-    cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=retention_days)
-    outcome = RetentionOutcome(retention_days, cutoff)
-    area = PrivacyArea(Path(data_root))
-    for row in cat.expired_exports(catalog_path, cutoff):
-        try:
-            removed = _remove_request_files(area, row.partition_key, row["export_path"])
-        except (OSError, ValueError) as exc:
-            outcome.errors.append(f"{row.partition_key}: {exc}")
-            continue
-        if cat.record_deleted(
-            catalog_path,
-            partition_key=row.partition_key,
-            actor=actor,
-            retention_days=retention_days,
-            removed=removed,
-        ):
-            (outcome.deleted if removed else outcome.already_absent).append(row.partition_key)
-    return outcome
+from cx_assets.flows.privacy_retention import DEFAULT_RETENTION_DAYS, RETENTION_ENV, apply_retention
 
 
 class PrivacyRetentionConfig(dg.Config):
@@ -112,8 +29,8 @@ class PrivacyRetentionConfig(dg.Config):
 def delete_expired_privacy_exports(
     context: dg.OpExecutionContext, config: PrivacyRetentionConfig, catalog: CatalogResource
 ) -> dg.Output[dict]:
-    days = config.retention_days if config.retention_days is not None else retention_days_from_env()
-    outcome = delete_expired_exports(catalog.layout.root, catalog.layout.catalog_path, days)
+    outcome = apply_retention(catalog.layout, config.retention_days)
+    days = outcome.retention_days
     context.log.info(
         f"Retention {days:g} days (delivered before {outcome.cutoff.isoformat()}): deleted "
         f"{len(outcome.deleted)}, already absent {len(outcome.already_absent)}"

@@ -2,7 +2,9 @@
 
 Run config `dry_run: true` shows the diff without writing anything (neither to the vendor nor
 to the catalog). Validation runs before any write, against the datasets the API serves; a
-broken rule fails the run at once (no retry can fix it) naming file, tree path and rule.
+broken rule fails the run at once (no retry can fix it) naming file, tree path and rule. The
+step itself is `flows.rules.apply_rule_file`; this module turns its result into metadata and
+its errors into `dg.Failure`s.
 """
 
 from pathlib import Path
@@ -14,19 +16,8 @@ from pydantic import Field
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
-from cx_assets.flows.rules_audit import record_apply
-from cx_assets.flows.rules_webhook import ensure_webhook
-from cx_assets.genesys.rules import (
-    ApplyConflict,
-    ApplyOutcome,
-    Rule,
-    RuleProblem,
-    RulesInvalid,
-    apply_rule,
-    ensure_valid,
-    load_rule,
-)
-from cx_assets.genesys.rules.tutorial import APPLY_SCOPES, WEBHOOK_SCOPES, DataActionsClient
+from cx_assets.flows.rules import AppliedRule, apply_rule_file
+from cx_assets.genesys.rules import ApplyConflict, RulesInvalid
 from cx_assets.http.errors import ApiError
 
 GROUP = "genesys_data_actions"
@@ -44,23 +35,6 @@ class ApplyRulesConfig(dg.Config):
     )
 
 
-def load_checked_rule(path: Path) -> Rule:
-    """The rule in `path`; its `action_id` must match the file name (the asset's key)."""
-    rule = load_rule(path)
-    if rule.action_id != path.stem:
-        raise RulesInvalid(
-            [
-                RuleProblem(
-                    str(path),
-                    "action_id",
-                    "file_name",
-                    f"action_id {rule.action_id!r} must match the file name {path.stem!r}",
-                )
-            ]
-        )
-    return rule
-
-
 def diff_markdown(text: str) -> dg.MetadataValue:
     return dg.MetadataValue.md(f"```diff\n{text}\n```" if text else "no difference")
 
@@ -72,25 +46,18 @@ def run_apply(
     genesys: GenesysCloudResource,
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:
-    webhook: dict[str, Any] = {}
-    scopes = (*APPLY_SCOPES, *WEBHOOK_SCOPES) if config.webhook_url else APPLY_SCOPES
     try:
-        rule = load_checked_rule(path)
-        with genesys.api_client(scopes) as api:
-            client = DataActionsClient(api)
-            ensure_valid([rule], client.datasets())
-            outcome = apply_rule(
-                client, rule, dry_run=config.dry_run, max_attempts=config.max_attempts
-            )
-            if config.webhook_url and not config.dry_run:
-                webhook_id, now = ensure_webhook(
-                    client,
-                    catalog.layout.catalog_path,
-                    config.webhook_url,
-                    run_id=context.run.run_id,
-                )
-                webhook = {"webhook_id": webhook_id, "webhook_registered_now": now}
-            stats = api.stats.as_dict()
+        applied = apply_rule_file(
+            genesys.api_client,
+            path,
+            catalog.layout.catalog_path,
+            dry_run=config.dry_run,
+            max_attempts=config.max_attempts,
+            webhook_url=config.webhook_url,
+            run_id=context.run.run_id,
+            target=genesys.describe_target(),
+            log=context.log,
+        )
     except RulesInvalid as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
     except ApplyConflict as exc:
@@ -101,25 +68,13 @@ def run_apply(
             description=f"Data action {path.stem} on {genesys.describe_target()}: {exc}",
             allow_retries=retriable,
         ) from None
-    context.log.info(
-        f"Data action {rule.action_id}: {outcome.status} (version {outcome.version_before} -> "
-        f"{outcome.version_after}, {outcome.conflicts} conflict(s)) on {genesys.describe_target()}"
-    )
-    if outcome.diff.differs:
-        context.log.info(f"Diff for {rule.action_id}:\n{outcome.diff.text}")
-    audit_seq = None
-    if outcome.changed:
-        audit_seq = record_apply(
-            catalog.layout.catalog_path, rule, outcome, run_id=context.run.run_id
-        )
-    return dg.MaterializeResult(metadata={**_metadata(rule, outcome, stats, audit_seq), **webhook})
+    return dg.MaterializeResult(metadata=_metadata(applied))
 
 
-def _metadata(
-    rule: Rule, outcome: ApplyOutcome, stats: dict[str, Any], audit_seq: int | None
-) -> dict[str, Any]:
+def _metadata(applied: AppliedRule) -> dict[str, Any]:
+    rule, outcome, stats = applied.rule, applied.outcome, applied.stats
     confirmation = outcome.confirmation
-    return {
+    metadata: dict[str, Any] = {
         "action_id": rule.action_id,
         "status": outcome.status,
         "dry_run": outcome.status == "dry_run",
@@ -130,11 +85,15 @@ def _metadata(
         "put_attempts": outcome.attempts,
         "conflicts_409": outcome.conflicts,
         "confirmed_by": confirmation.actor_id if confirmation else "not confirmed",
-        "audit_seq": audit_seq if audit_seq is not None else "none",
+        "audit_seq": applied.audit_seq if applied.audit_seq is not None else "none",
         "requests": int(stats.get("requests", 0)),
         "retries": int(stats.get("retries", 0)),
         "throttled_429": int(stats.get("throttled", 0)),
     }
+    if applied.webhook is not None:
+        metadata["webhook_id"] = applied.webhook.webhook_id
+        metadata["webhook_registered_now"] = applied.webhook.registered_now
+    return metadata
 
 
 def build_rule_asset(path: Path) -> dg.AssetsDefinition:

@@ -1,7 +1,8 @@
 """Drift: does the live data action still equal the repo's rule? Names who changed it if not.
 
 A separate asset check (not a result of the apply), so the drift schedule can evaluate it
-without applying anything; it also runs right after each apply.
+without applying anything; it also runs right after each apply. The comparison itself is
+`flows.rules.drift_of_rule_file`; this module turns it into the check's result.
 """
 
 from pathlib import Path
@@ -9,23 +10,20 @@ from pathlib import Path
 import dagster as dg
 
 from cx_assets.defs.resources import GenesysCloudResource
-from cx_assets.defs.rules.assets import diff_markdown, load_checked_rule
+from cx_assets.defs.rules.assets import diff_markdown
 from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
-from cx_assets.genesys.rules import RulesInvalid, check_drift
-from cx_assets.genesys.rules.tutorial import DRIFT_SCOPES, DataActionsClient
+from cx_assets.flows.rules import drift_of_rule_file
 
 LIVE_MATCHES_REPO = "live_matches_repo"
 
 
 def evaluate_drift(path: Path, genesys: GenesysCloudResource) -> dg.AssetCheckResult:
-    try:
-        rule = load_checked_rule(path)
-    except RulesInvalid as exc:
+    drift = drift_of_rule_file(genesys.api_client, path)
+    if drift.rule is None or drift.report is None:
         return dg.AssetCheckResult(
-            passed=False, description=str(exc), metadata={"rule_file": str(path)}
+            passed=False, description=str(drift.invalid), metadata={"rule_file": str(path)}
         )
-    with genesys.api_client(DRIFT_SCOPES) as api:
-        report = check_drift(DataActionsClient(api), rule)
+    rule, report = drift.rule, drift.report
     last = report.last_change
     return dg.AssetCheckResult(
         passed=not report.drifted,

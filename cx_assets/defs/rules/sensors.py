@@ -3,35 +3,25 @@
 The shared webhook receiver stores verified events in `EventInbox`; this sensor turns each new
 event for an action the repo manages into a run of `data_action_drift_job` limited to that
 action's drift check. The run key is the event's id, so a redelivered event (re-signed, same
-update) or a second tick never runs the check twice. An event is marked done, and audited in the
-catalog with the run that checked it, only once that run exists in the instance: a tick whose
-run requests are lost (a crash before the daemon submits them) simply asks again.
+update) or a second tick never runs the check twice. The tick itself (audit, decide, mark done)
+is `flows.rules_events.process_inbox`; this module answers its one question that needs the
+Dagster instance (does the run of this key exist yet?) and turns its decisions into run requests.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 
-from cx_assets.catalog.audit import append_audit
-from cx_assets.catalog.connection import write_transaction
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
 from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
 from cx_assets.defs.rules.schedules import drift_job
-from cx_assets.flows.rules_audit import FLOW
-from cx_assets.receiver.events import EventInbox, InboxEvent
+from cx_assets.flows.rules_events import DriftRequest, process_inbox
 
-RUN_KEY_PREFIX = "data-action-event"
 #: Dagster's own tag for a sensor run's key (dagster._core.storage.tags.RUN_KEY_TAG).
 RUN_KEY_TAG = "dagster/run_key"
-ACTOR = "genesys-webhook"
-
-
-def run_key_for(event_id: str) -> str:
-    return f"{RUN_KEY_PREFIX}:{event_id}"
 
 
 def drift_check_key(path: Path) -> dg.AssetCheckKey:
@@ -51,22 +41,14 @@ def _existing_run_id(instance: dg.DagsterInstance, run_key: str) -> str | None:
     return records[0].dagster_run.run_id if records else None
 
 
-def _audit_entry(entry: InboxEvent, outcome: str, run_id: str | None) -> dict[str, Any]:
-    event = entry.event
-    return {
-        "entity": event.action_id,
-        "actor": event.actor_id or "unknown",
-        "details": {
-            "event_type": event.event_type,
-            "version": event.version,
-            "updated_at": event.timestamp,
-            "t": entry.signed_at,
-            "received_at": entry.received_at,
-            "run_key": run_key_for(event.event_id),
-            "run_id": run_id,
-            "outcome": outcome,
-        },
-    }
+def _run_request(request: DriftRequest) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=request.run_key,
+        job_name=drift_job.name,
+        asset_selection=[],
+        asset_check_keys=[drift_check_key(request.rule_file)],
+        tags={"cx/data_action": request.action_id, "cx/version": str(request.version)},
+    )
 
 
 def process_events(
@@ -78,50 +60,15 @@ def process_events(
     """One tick: the runs to request now; events whose run exists (or that no rule file
     manages) are audited and moved to done. No Dagster context needed, so it is tested as is."""
     rules = {p.stem: p for p in rule_files()} if rules is None else rules
-    inbox = EventInbox(data_root)
-    tick = EventTick()
-    audits: list[dict[str, Any]] = []
-    rejections = inbox.rejections()
-    for _, note in rejections:
-        details = {"outcome": "refused", "reason": note["reason"], "t": note.get("t")}
-        audits.append({"entity": "webhook", "actor": ACTOR, "details": details})
-    tick.rejected = len(rejections)
-    requested: set[str] = set()
-    finished: list[InboxEvent] = []
-    for entry in inbox.pending():
-        event = entry.event
-        rule = rules.get(event.action_id)
-        run_key = run_key_for(event.event_id)
-        if rule is None:
-            audits.append(_audit_entry(entry, "not managed by a rule file", None))
-            tick.not_in_repo.append(event.action_id)
-            finished.append(entry)
-            continue
-        run_id = _existing_run_id(instance, run_key)
-        if run_id is not None:
-            audits.append(_audit_entry(entry, "drift check launched", run_id))
-            finished.append(entry)
-        elif run_key not in requested:  # a redelivery in the same tick: one request
-            requested.add(run_key)
-            tick.run_requests.append(
-                dg.RunRequest(
-                    run_key=run_key,
-                    job_name=drift_job.name,
-                    asset_selection=[],
-                    asset_check_keys=[drift_check_key(rule)],
-                    tags={"cx/data_action": event.action_id, "cx/version": str(event.version)},
-                )
-            )
-    if audits:
-        with write_transaction(catalog_path) as con:
-            for audit in audits:
-                append_audit(con, flow=FLOW, action="event_received", **audit)
-    for path, _ in rejections:
-        inbox.mark_rejection_audited(path)
-    for entry in finished:  # after the audit commit: a crash before it re-audits, never loses
-        inbox.mark_done(entry)
-    tick.done = len(finished)
-    return tick
+    tick = process_inbox(
+        data_root, catalog_path, rules, lambda run_key: _existing_run_id(instance, run_key)
+    )
+    return EventTick(
+        run_requests=[_run_request(r) for r in tick.requests],
+        done=tick.done,
+        not_in_repo=tick.not_in_repo,
+        rejected=tick.rejected,
+    )
 
 
 @dg.sensor(

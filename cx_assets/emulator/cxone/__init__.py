@@ -4,6 +4,9 @@
 mounts for the app. CXone has its own tokens and budget, checked by the shared `BearerGuard`
 with CXone's instances and only `X-RateLimit-*` headers (no `inin-*`); request faults
 (`http_429`, `http_5xx`, `slow`, …) reach it through the app's WireMiddleware like any path.
+
+Routes: tutorial.py (token endpoint, exports) and lake_webhook.py; state: service.py (tokens,
+budget, exports), store.py (export jobs), records.py (synthetic records), validation.py.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from cx_assets.genesys.datatables import endpoints
-from cx_assets.genesys.datatables.rows import RejectedRow, ValidRow, key_of, normalise
+from cx_assets.genesys.datatables.casting import normalise
+from cx_assets.genesys.datatables.rows import RejectedRow, ValidRow, key_of
 from cx_assets.genesys.datatables.tutorial import TableSnapshot, UpsertResult
 from cx_assets.http.errors import ApiError, RetriesExhausted
 from cx_assets.http.pacing import RateLimitWindow

@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 
 from cx_assets.catalog import ExportRecord, FileRecord, query, register_export, write_transaction
 from cx_assets.catalog.service.app import check_bind, create_app
-from cx_assets.catalog.service.queries import governance_sha256
+from cx_assets.catalog.service.exports import governance_sha256
 from cx_assets.defs.datatables.discovery import add_table_partitions
 from cx_assets.defs.datatables.partitions import snapshot_partition_key
 from cx_assets.defs.datatables.snapshots import genesys_datatable_snapshot

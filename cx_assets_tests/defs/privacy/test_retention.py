@@ -18,8 +18,8 @@ from cx_assets.catalog import privacy as cat
 from cx_assets.catalog.connection import write_transaction
 from cx_assets.catalog.queries import query
 from cx_assets.defs.privacy import JOBS
-from cx_assets.defs.privacy.retention import RETENTION_ENV, delete_expired_exports
 from cx_assets.defs.resources import CatalogResource
+from cx_assets.flows.privacy_retention import RETENTION_ENV, delete_expired_exports
 from cx_assets.genesys.privacy.models import derive_request_id
 from cx_assets.lake.privacy import PrivacyArea, write_private, write_private_json
 

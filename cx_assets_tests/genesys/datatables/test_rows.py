@@ -13,11 +13,10 @@ from typing import Any
 
 import pytest
 
+from cx_assets.genesys.datatables.casting import CastError, cast_value
 from cx_assets.genesys.datatables.models import TableSchema
 from cx_assets.genesys.datatables.rows import (
-    CastError,
     SchemaMismatch,
-    cast_value,
     check_source_columns,
     validate_rows,
 )

@@ -1,1 +1,1 @@
-"""Conversations: tutorial-mode data exports and the synthetic days they serve."""
+"""Conversations: tutorial-mode data exports and the synthetic days (lines, files) they serve."""

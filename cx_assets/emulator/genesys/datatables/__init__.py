@@ -1,1 +1,1 @@
-"""Data tables: tutorial-mode routes, the in-memory store and its seed."""
+"""Data tables: tutorial-mode routes, the store, its tables (schema, rows) and the seed."""

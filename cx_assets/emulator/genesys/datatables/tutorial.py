@@ -22,13 +22,10 @@ from cx_assets.emulator.auth import require_scope
 from cx_assets.emulator.context import Api, EmulatorContext
 from cx_assets.emulator.errors import ApiError, json_body
 from cx_assets.emulator.faults import Fault
-from cx_assets.emulator.genesys.datatables.store import (
-    MAX_BATCH,
-    DataTable,
-    DataTableStore,
-    TableError,
-    parse_columns,
-)
+from cx_assets.emulator.genesys.datatables.rows import MAX_BATCH
+from cx_assets.emulator.genesys.datatables.schema import TableError, parse_columns
+from cx_assets.emulator.genesys.datatables.store import DataTableStore
+from cx_assets.emulator.genesys.datatables.table import DataTable
 
 READ = "data-table:read"
 WRITE = "data-table:write"

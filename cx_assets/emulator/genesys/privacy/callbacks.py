@@ -1,14 +1,12 @@
 """Completion callbacks: a compact JSON POST signed `X-Genesys-Signature: t=<unix>,v1=<hex>`.
 
-`v1 = HMAC-SHA256(webhook secret, f"{t}." + raw body)`. Each attempt is signed afresh with a `t`
-strictly later than the previous attempt's, so a receiver that remembers `(requestId, t)` to
-refuse replays never mistakes a retry for one.
+`v1 = HMAC-SHA256(webhook secret, f"{t}." + raw body)` (emulator/signing.py). Each attempt is
+signed afresh with a `t` strictly later than the previous attempt's, so a receiver that remembers
+`(requestId, t)` to refuse replays never mistakes a retry for one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -19,21 +17,12 @@ from typing import Any
 
 import httpx
 
+from cx_assets.emulator.signing import SIGNATURE_HEADER, signature_header
 from cx_assets.emulator.stats import Stats
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Genesys-Signature"
 TIMEOUT_S = 5.0
-
-
-def signature(secret: str, timestamp: int, body: bytes) -> str:
-    message = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
 
 
 def callback_body(

@@ -1,8 +1,8 @@
 """`/api/v2/data/privacy/requests`: file a GDPR/CCPA export request, then track it.
 
-Validation: privacy_validation.py; storage, lifecycle and callbacks: privacy_store.py; the
-export's bytes: privacy_content.py. The download itself is a presigned `/files/…` URL served by
-files.py through the resolver registered here.
+Validation: validation.py; storage and lifecycle: store.py; signed callbacks: callbacks.py; the
+export's bytes: content.py (all in this package). The download itself is a presigned `/files/…`
+URL served by emulator/files.py through the resolver registered here.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Rules: tutorial-mode data actions, their store, seed, validation and webhooks."""
+"""Rules: tutorial-mode data actions, their store, request bodies, seed, validation and webhooks."""

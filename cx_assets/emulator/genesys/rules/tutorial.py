@@ -1,8 +1,8 @@
 """Datasets, data actions (ETag / If-Match), platform webhooks and the audit query.
 
-Seed: data_action_seed.py; the server's 422 rules: data_action_validation.py; state, audits and
-the order of a PUT's checks: data_action_store.py; signed event delivery:
-data_action_webhooks.py (its worker pool starts with the app and closes on shutdown).
+Seed: seed.py; request bodies: bodies.py; the server's 422 rules: validation.py; state, audits
+and the order of a PUT's checks: store.py; signed event delivery: webhooks.py (its worker pool
+starts with the app and closes on shutdown).
 Store calls run in the thread pool: each change rewrites the state file.
 """
 

@@ -12,8 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from cx_assets.emulator.genesys.datatables.store import type_problem
 from cx_assets.emulator.genesys.rules.seed import Dataset
+from cx_assets.emulator.values import type_problem
 
 MAX_DEPTH = 10
 MAX_CHILDREN = 5

@@ -1,10 +1,11 @@
 """Delivers `data.action.updated` events to registered webhooks, signed like privacy callbacks.
 
-`X-Genesys-Signature: t=<unix>,v1=HMAC-SHA256(webhook secret, f"{t}." + raw body)` plus the
-target's own headers. Retried on a non-2xx answer or a connection error (`attempts` in all,
-sleeping from `backoff_s`, doubling), each attempt re-signed with a later `t` so a receiver that
-refuses replayed `(t, body)` pairs never mistakes a retry for one. Deliveries are in memory: one
-still being retried when the emulator stops is not resumed after a restart.
+`X-Genesys-Signature: t=<unix>,v1=HMAC-SHA256(webhook secret, f"{t}." + raw body)` (see
+emulator/signing.py) plus the target's own headers. Retried on a non-2xx answer or a connection
+error (`attempts` in all, sleeping from `backoff_s`, doubling), each attempt re-signed with a
+later `t` so a receiver that refuses replayed `(t, body)` pairs never mistakes a retry for one.
+Deliveries are in memory: one still being retried when the emulator stops is not resumed after a
+restart.
 """
 
 from __future__ import annotations
@@ -19,13 +20,16 @@ from typing import Any
 
 import httpx
 
-from cx_assets.emulator.genesys.privacy.callbacks import SIGNATURE_HEADER, signature_header
+from cx_assets.emulator.signing import SIGNATURE_HEADER, signature_header
 from cx_assets.emulator.stats import Stats
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 5.0
 STATS_NAME = "webhook_deliveries"
+EVENT_UPDATED = "data.action.updated"
+#: The event types a webhook may subscribe to.
+EVENT_TYPES = (EVENT_UPDATED,)
 
 
 def event_body(event: Mapping[str, Any]) -> bytes:

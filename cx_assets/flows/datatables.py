@@ -1,0 +1,258 @@
+"""The data table steps a user runs: snapshot one table for one day, run one declared import.
+
+Both `genesys_datatable_snapshot` and the `datatable_import_*` assets call these functions, so
+the orchestration (client -> lake -> catalog) is plain Python, tested without Dagster. They raise
+the client's own errors (`SnapshotInconsistent`, `SchemaMismatch`, `TooManyServerRejections`,
+`ApiError`) untouched: the caller decides which of them a retry could fix. Progress lines go to
+any logger with `info` and `warning` (Dagster's `context.log` or a `logging.Logger`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from cx_assets.catalog.datatables import (
+    ImportRecord,
+    SnapshotRecord,
+    previous_snapshot,
+    register_import,
+    register_snapshot,
+    register_table_view,
+)
+from cx_assets.catalog.queries import query
+from cx_assets.genesys.datatables.declarations import ImportDeclaration
+from cx_assets.genesys.datatables.imports import (
+    ImportOutcome,
+    ImportSettings,
+    Verification,
+    import_rows,
+    verify_rows,
+)
+from cx_assets.genesys.datatables.models import TableColumn
+from cx_assets.genesys.datatables.rows import RejectedRow, check_source_columns, validate_rows
+from cx_assets.genesys.datatables.tutorial import DataTablesClient, TableSnapshot
+from cx_assets.lake.datatables import (
+    QuarantineRow,
+    WrittenFile,
+    quarantine_path,
+    snapshot_path,
+    write_quarantine,
+    write_snapshot,
+)
+from cx_assets.lake.import_sources import SourceRows, read_source_rows
+from cx_assets.lake.locks import exclusive
+from cx_assets.lake.paths import DataLayout
+
+#: Opens a data tables client for one step (and closes it when the step is done with it).
+ClientFactory = Callable[[], AbstractContextManager[DataTablesClient]]
+
+
+class ProgressLog(Protocol):
+    """Where progress lines go: `logging.Logger`, or Dagster's `context.log`."""
+
+    def info(self, msg: str) -> None: ...
+
+    def warning(self, msg: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """The API a step talks to, as the catalog records it and the progress lines name it."""
+
+    description: str
+    api_base_url: str
+    is_emulator: bool
+
+
+# -- snapshot ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    """A snapshot written and recorded, with the previous snapshot's schema (for drift)."""
+
+    snapshot: TableSnapshot
+    written: WrittenFile
+    view: str
+    stats: dict[str, Any]
+    previous_columns: list[TableColumn] | None
+    previous_day: str | None
+
+
+def snapshot_table(
+    client_factory: ClientFactory,
+    layout: DataLayout,
+    table_id: str,
+    day: str,
+    *,
+    run_id: str,
+    target: Target,
+    log: ProgressLog,
+) -> SnapshotResult:
+    """Read `table_id` whole, write it as the day's Parquet file and record it in the catalog."""
+    started = dt.datetime.now(dt.UTC)
+    log.info(f"Snapshot of data table {table_id} for {day} from {target.description}")
+    with client_factory() as client:
+        snap = client.snapshot(table_id)
+        stats = client.api.stats.as_dict()
+    columns = [(c.name, c.type) for c in snap.schema.columns]
+    path = snapshot_path(layout, table_id, day)
+    written = write_snapshot(path, snap.rows, columns)
+    earlier = previous_snapshot(layout.catalog_path, table_id, day)
+    record = _snapshot_record(snap, day, written, layout.root, stats, started, run_id, target)
+    register_snapshot(layout.catalog_path, record)
+    view = register_table_view(layout.catalog_path, table_id, snap.schema.name)
+    if snap.restarts:
+        log.warning(
+            f"The table changed while it was read: restarted {snap.restarts} time(s); "
+            f"the snapshot is version {snap.schema.version} (ETag {snap.etag}) throughout"
+        )
+    previous_columns = [TableColumn.model_validate(c) for c in earlier.columns] if earlier else None
+    previous_day = earlier.day.isoformat() if earlier else None
+    return SnapshotResult(snap, written, view, stats, previous_columns, previous_day)
+
+
+def _snapshot_record(
+    snap: TableSnapshot,
+    day: str,
+    written: WrittenFile,
+    root: Path,
+    stats: dict[str, Any],
+    started: dt.datetime,
+    run_id: str,
+    target: Target,
+) -> SnapshotRecord:
+    return SnapshotRecord(
+        table_id=snap.table_id,
+        table_name=snap.schema.name,
+        day=dt.date.fromisoformat(day),
+        etag=snap.etag,
+        version=snap.schema.version,
+        row_count=written.rows,
+        pages=snap.pages,
+        restarts=snap.restarts,
+        columns=[c.model_dump(by_alias=True) for c in snap.schema.columns],
+        path=written.path.relative_to(root).as_posix(),
+        bytes=written.bytes,
+        sha256=written.sha256,
+        requests=int(stats.get("requests", 0)),
+        retries=int(stats.get("retries", 0)),
+        throttled=int(stats.get("throttled", 0)),
+        is_emulator=target.is_emulator,
+        api_base_url=target.api_base_url,
+        run_id=run_id,
+        started_at=started,
+        finished_at=dt.datetime.now(dt.UTC),
+    )
+
+
+# -- import -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportRun:
+    """An import pushed, verified and recorded; `accepted` counts the rows the table took."""
+
+    record: ImportRecord
+    outcome: ImportOutcome
+    verification: Verification
+    stats: dict[str, Any]
+    accepted: int
+
+
+def read_rows(declaration: ImportDeclaration, catalog_path: Path) -> SourceRows:
+    """The import's rows: its file, or its read-only query on the catalog."""
+    if declaration.source is not None:
+        return read_source_rows(declaration.source_path())
+    result = query(catalog_path, declaration.query or "")
+    rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+    return SourceRows(rows=rows, columns=list(result.columns), column_types=None, unreadable=[])
+
+
+def _quarantine_rows(rejected: Sequence[RejectedRow]) -> list[QuarantineRow]:
+    return [
+        QuarantineRow(
+            row_number=r.row_number,
+            field=r.field,
+            reason=r.reason,
+            row_json=json.dumps(r.row, default=str, sort_keys=True),
+        )
+        for r in rejected
+    ]
+
+
+def run_import(
+    declaration: ImportDeclaration,
+    client_factory: ClientFactory,
+    layout: DataLayout,
+    *,
+    run_id: str,
+    target: Target,
+    log: ProgressLog,
+) -> ImportRun:
+    """Read the source, validate it against the table, upsert it under the table's lock,
+    verify by reading back, quarantine every row that did not go in, record the run."""
+    table_id = declaration.table_id
+    started = dt.datetime.now(dt.UTC)
+    source = read_rows(declaration, layout.catalog_path)
+    log.info(
+        f"Import {declaration.name}: {len(source.rows)} row(s) into data table {table_id} "
+        f"on {target.description}"
+    )
+    with client_factory() as client:
+        schema = client.get_schema(table_id)
+        check_source_columns(source.columns, schema, source.column_types)
+        validation = validate_rows(source.rows, schema, row_numbers=source.row_numbers)
+        with exclusive(layout.root, f"datatable-{table_id}"):
+            outcome = import_rows(
+                client,
+                table_id,
+                validation.valid,
+                ImportSettings(
+                    chunk_size=declaration.chunk_size,
+                    max_chunk=max(300, declaration.chunk_size),
+                ),
+            )
+            refused = {r.row_number for r in outcome.rejected}
+            accepted = [row for row in validation.valid if row.row_number not in refused]
+            verification = verify_rows(client.snapshot(table_id), accepted)
+        stats = client.api.stats.as_dict()
+    quarantined = [
+        *source.unreadable,
+        *_quarantine_rows(validation.rejected),
+        *_quarantine_rows(outcome.rejected),
+    ]
+    if quarantined:
+        written = write_quarantine(quarantine_path(layout, declaration.name, run_id), quarantined)
+        log.warning(f"{len(quarantined)} row(s) quarantined in {written.path}")
+    record = ImportRecord(
+        import_name=declaration.name,
+        table_id=table_id,
+        run_id=run_id,
+        source=str(declaration.source or declaration.query),
+        started_at=started,
+        finished_at=dt.datetime.now(dt.UTC),
+        rows_total=len(source.rows) + len(source.unreadable),
+        valid=len(validation.valid),
+        inserted=outcome.inserted,
+        updated=outcome.updated,
+        unchanged=outcome.unchanged,
+        quarantined=len(quarantined),
+        batches=outcome.batches,
+        bisections=outcome.bisections,
+        chunk_sizes=list(outcome.chunk_sizes),
+        verified=verification.ok,
+        missing=len(verification.missing),
+        different=len(verification.different),
+        requests=int(stats.get("requests", 0)),
+        throttled=int(stats.get("throttled", 0)),
+        status="verified" if verification.ok else "verification_failed",
+    )
+    register_import(layout.catalog_path, record, quarantined)
+    return ImportRun(record, outcome, verification, stats, len(accepted))
