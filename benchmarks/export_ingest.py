@@ -88,10 +88,10 @@ def ingest_once(
 ) -> dict[str, Any]:
     """One export → verified raw → Parquet → catalog, as the two assets do it; timings in s."""
     from cx_assets.defs.conversations import checks, metadata
-    from cx_assets.flows.conversations import Target, export_day_to_raw, normalise_day
+    from cx_assets.flows.conversations import export_day_to_raw, normalise_day
 
     run_id = f"benchmark-{uuid.uuid4().hex[:12]}"
-    target = Target(genesys.describe_target(), genesys.base_urls()[0], genesys.is_emulator)
+    target = genesys.target()
     # The flows stamp where the download and the normalising end in wall-clock time (the raw
     # record's `finished_at`, the catalog row's `finished_at`): the splits below read them.
     t0, wall0 = time.perf_counter(), dt.datetime.now(dt.UTC)

@@ -18,6 +18,7 @@ from pydantic import Field
 from cx_assets import settings
 from cx_assets.cxone import endpoints as cxone_endpoints
 from cx_assets.cxone.tutorial import CxoneExportClient, CxoneExportSettings
+from cx_assets.flows.context import Target
 from cx_assets.genesys.auth import TOKEN_PATH
 from cx_assets.genesys.conversations import endpoints as conversation_endpoints
 from cx_assets.genesys.conversations.tutorial import ConversationExportClient, ExportSettings
@@ -66,6 +67,10 @@ class GenesysCloudResource(dg.ConfigurableResource):
             "the built-in EMULATOR (synthetic data)" if self.is_emulator else "a real Genesys org"
         )
         return f"Genesys Cloud API {api_url} — {kind}"
+
+    def target(self) -> Target:
+        """Which API a flow step talks to: named in its progress lines, kept in its records."""
+        return Target(self.describe_target(), self.base_urls()[0], self.is_emulator)
 
     @contextmanager
     def api_client(self, scopes: Sequence[str]) -> Iterator[ApiClient]:

@@ -19,7 +19,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from cx_assets.catalog.conversations import (
     ExportRecord,
@@ -27,6 +26,7 @@ from cx_assets.catalog.conversations import (
     record_failure,
     register_export,
 )
+from cx_assets.flows.context import ProgressLog, Target
 from cx_assets.genesys.conversations.tutorial import (
     ConversationExportClient,
     ExportError,
@@ -50,23 +50,6 @@ QUARANTINE_NAME = "quarantine.jsonl"
 
 #: Opens a conversation-export client for one step (and closes it when the step is done).
 ExportClientFactory = Callable[[], AbstractContextManager[ConversationExportClient]]
-
-
-class ProgressLog(Protocol):
-    """Where progress lines go: `logging.Logger`, or Dagster's `context.log`."""
-
-    def info(self, msg: str, /) -> object: ...
-
-    def warning(self, msg: str, /) -> object: ...
-
-
-@dataclass(frozen=True)
-class Target:
-    """The API a step talks to, as the raw record keeps it and the progress lines name it."""
-
-    description: str
-    api_base_url: str
-    is_emulator: bool
 
 
 # -- export -----------------------------------------------------------------------------------

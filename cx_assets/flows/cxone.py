@@ -15,13 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from cx_assets.catalog.conversations import record_failure
 from cx_assets.catalog.cxone import record_sync, register_range
 from cx_assets.cxone.lake_sync import sync_day
 from cx_assets.cxone.ranges import DayRange, split_days
 from cx_assets.cxone.tutorial import CxoneExportClient, CxoneExportError, RangeExport
+from cx_assets.flows.context import ProgressLog
 from cx_assets.flows.cxone_records import day_record, export_record, sync_record
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
@@ -40,14 +41,6 @@ from cx_assets.lake.paths import DataLayout
 
 FLOW = "cxone"
 DEFAULT_CHUNK_SIZE = 500
-
-
-class ProgressLog(Protocol):
-    """Where progress lines go: a `logging.Logger`, or Dagster's `context.log`."""
-
-    def info(self, msg: str, /) -> None: ...
-
-    def warning(self, msg: str, /) -> None: ...
 
 
 class CxoneFlowError(Exception):

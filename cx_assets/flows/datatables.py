@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from cx_assets.catalog.datatables import (
     ImportRecord,
@@ -26,6 +26,7 @@ from cx_assets.catalog.datatables import (
     register_table_view,
 )
 from cx_assets.catalog.queries import query
+from cx_assets.flows.context import ProgressLog, Target
 from cx_assets.genesys.datatables.declarations import ImportDeclaration
 from cx_assets.genesys.datatables.imports import (
     ImportOutcome,
@@ -51,23 +52,6 @@ from cx_assets.lake.paths import DataLayout
 
 #: Opens a data tables client for one step (and closes it when the step is done with it).
 ClientFactory = Callable[[], AbstractContextManager[DataTablesClient]]
-
-
-class ProgressLog(Protocol):
-    """Where progress lines go: `logging.Logger`, or Dagster's `context.log`."""
-
-    def info(self, msg: str) -> None: ...
-
-    def warning(self, msg: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class Target:
-    """The API a step talks to, as the catalog records it and the progress lines name it."""
-
-    description: str
-    api_base_url: str
-    is_emulator: bool
 
 
 # -- snapshot ---------------------------------------------------------------------------------

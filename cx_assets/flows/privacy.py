@@ -48,12 +48,6 @@ class PrivacyGenesys(Protocol):
     def api_client(self, scopes: Sequence[str]) -> contextlib.AbstractContextManager[ApiClient]: ...
 
 
-class ProgressLog(Protocol):
-    """Where a step's progress lines go (`logging.Logger` or Dagster's `context.log`)."""
-
-    def info(self, msg: str, /) -> object: ...
-
-
 @dataclass(frozen=True)
 class PollPolicy:
     """Wait `initial_s`, then double (`factor`) after every poll, capped at `max_s`."""

@@ -24,7 +24,8 @@ from typing import Any
 
 from cx_assets.catalog import privacy as cat
 from cx_assets.flows import privacy_requests as requests_folder
-from cx_assets.flows.privacy import PrivacyGenesys, ProgressLog
+from cx_assets.flows.context import ProgressLog
+from cx_assets.flows.privacy import PrivacyGenesys
 from cx_assets.genesys.privacy.models import (
     InvalidPrivacyRequest,
     derive_request_id,

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from cx_assets.flows.context import ProgressLog
 from cx_assets.flows.rules_audit import record_apply
 from cx_assets.flows.rules_webhook import ensure_webhook
 from cx_assets.genesys.rules import (
@@ -39,12 +40,6 @@ from cx_assets.http.client import ApiClient
 
 #: Opens one authenticated API client asking for just these scopes (and closes it after).
 ApiClientFactory = Callable[[Sequence[str]], AbstractContextManager[ApiClient]]
-
-
-class ProgressLog(Protocol):
-    """Where progress lines go: `logging.Logger`, or Dagster's `context.log`."""
-
-    def info(self, msg: str, /) -> object: ...
 
 
 def load_checked_rule(path: Path) -> Rule:

@@ -18,7 +18,6 @@ from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.conversations import (
     NoVerifiedExport,
-    Target,
     export_day_to_raw,
     normalise_day,
 )
@@ -60,7 +59,7 @@ def genesys_conversation_export(
     replaced only once all files are verified, so a failed run leaves the previous copy intact.
     """
     day = dt.date.fromisoformat(context.partition_key)
-    target = Target(genesys.describe_target(), genesys.base_urls()[0], genesys.is_emulator)
+    target = genesys.target()
     try:
         exported = export_day_to_raw(
             genesys.export_client,

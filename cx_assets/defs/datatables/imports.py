@@ -13,7 +13,6 @@ import dagster as dg
 from cx_assets.catalog.datatables import ImportRecord
 from cx_assets.defs.datatables import import_checks as checks
 from cx_assets.defs.datatables.import_files import imports_dir
-from cx_assets.defs.datatables.target import target_of
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import run_import
@@ -43,7 +42,7 @@ def materialize_import(
             partial(genesys.datatables_client, write=True),
             catalog.layout,
             run_id=context.run.run_id,
-            target=target_of(genesys),
+            target=genesys.target(),
             log=context.log,
         )
     except SchemaMismatch as exc:

@@ -6,7 +6,6 @@ import dagster as dg
 
 from cx_assets.defs.datatables import snapshot_checks as checks
 from cx_assets.defs.datatables.partitions import DATE_DIM, TABLE_DIM, snapshot_partitions
-from cx_assets.defs.datatables.target import target_of
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import snapshot_table
@@ -55,7 +54,7 @@ def genesys_datatable_snapshot(
             table_id,
             day,
             run_id=context.run.run_id,
-            target=target_of(genesys),
+            target=genesys.target(),
             log=context.log,
         )
     except SnapshotInconsistent as exc:
