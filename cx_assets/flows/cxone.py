@@ -56,9 +56,8 @@ class ExportRangeFailed(CxoneFlowError):
         super().__init__(f"CXone export of {days} failed: {cause}")
         self.days = days
         self.cause = cause
-        status = cause.status if isinstance(cause, ApiError) else None
         self.retriable = not isinstance(cause, ValueError) and (
-            not isinstance(cause, ApiError) or status in (None, 408, 429) or (status or 0) >= 500
+            not isinstance(cause, ApiError) or cause.transient
         )
 
 

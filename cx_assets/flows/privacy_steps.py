@@ -96,10 +96,6 @@ class Delivered:
     trail: AuditTrail
 
 
-def _retriable(exc: ApiError) -> bool:
-    return exc.status in (None, 408, 429) or (exc.status or 0) >= 500
-
-
 def submit_request(
     genesys: PrivacyGenesys,
     layout: DataLayout,
@@ -163,7 +159,7 @@ def submit_request(
                 origin="server",
             )
         raise StepFailed(
-            f"Filing privacy request {key} failed: {exc}", retriable=_retriable(exc)
+            f"Filing privacy request {key} failed: {exc}", retriable=exc.transient
         ) from None
     cat.record_submitted(
         layout.catalog_path,

@@ -39,6 +39,11 @@ class ApiError(Exception):
     def path(self) -> str:
         return urlsplit(self.url).path or "/"
 
+    @property
+    def transient(self) -> bool:
+        """No answer, a timeout, throttling or a server error: a later attempt may succeed."""
+        return self.status is None or self.status in (408, 429) or self.status >= 500
+
     def __str__(self) -> str:
         outcome = str(self.status) if self.status is not None else "no response"
         return f"{self.method} {self.path} -> {outcome}: {self.message}"

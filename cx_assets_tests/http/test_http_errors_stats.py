@@ -120,3 +120,17 @@ def test_retry_settings_reject_nonsense_and_bound_the_backoff() -> None:
         RetrySettings(max_attempts=0)
     settings = RetrySettings(initial_backoff_s=1, max_backoff_s=5, jitter_s=0)
     assert [settings.backoff(n) for n in (1, 2, 3, 4, 10)] == [1, 2, 4, 5, 5]
+
+
+@pytest.mark.parametrize(
+    ("status", "transient"),
+    [
+        *[(status, True) for status in (None, 408, 429, 500, 503)],
+        *[(status, False) for status in (400, 401, 403, 404, 409, 422)],
+    ],
+)
+def test_only_no_answer_timeouts_throttling_and_server_errors_are_transient(
+    status: int | None, transient: bool
+) -> None:
+    error = ApiError(status, "GET", "https://api.example.com/api/v2/x", "boom")
+    assert error.transient is transient

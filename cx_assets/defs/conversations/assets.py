@@ -80,8 +80,7 @@ def genesys_conversation_export(
 def _fail(day: dt.date, exc: Exception) -> NoReturn:
     """Fail the step (the flow has audited the failure); only errors a retry could fix are
     retried."""
-    status = exc.status if isinstance(exc, ApiError) else None
-    retriable = not isinstance(exc, ApiError) or status in (None, 408, 429) or status >= 500
+    retriable = not isinstance(exc, ApiError) or exc.transient
     raise dg.Failure(
         description=f"Genesys export for {day} failed: {exc}", allow_retries=retriable
     ) from None

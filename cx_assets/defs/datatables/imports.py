@@ -55,10 +55,9 @@ def materialize_import(
             description=f"Import {declaration.name} stopped: {exc}", allow_retries=False
         ) from None
     except ApiError as exc:
-        retriable = exc.status in (None, 408, 429) or (exc.status or 0) >= 500
         raise dg.Failure(
             description=f"Import {declaration.name} into {table_id} failed: {exc}",
-            allow_retries=retriable,
+            allow_retries=exc.transient,
         ) from None
     record = run.record
     return dg.MaterializeResult(

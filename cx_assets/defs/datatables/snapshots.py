@@ -60,10 +60,9 @@ def genesys_datatable_snapshot(
     except SnapshotInconsistent as exc:
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except ApiError as exc:
-        retriable = exc.status in (None, 408, 429) or (exc.status or 0) >= 500
         raise dg.Failure(
             description=f"Snapshot of data table {table_id} failed: {exc}",
-            allow_retries=retriable,
+            allow_retries=exc.transient,
         ) from None
     snap, written = result.snapshot, result.written
     return dg.MaterializeResult(

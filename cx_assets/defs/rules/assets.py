@@ -63,10 +63,9 @@ def run_apply(
     except ApplyConflict as exc:
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except ApiError as exc:
-        retriable = exc.status in (None, 408, 429) or (exc.status or 0) >= 500
         raise dg.Failure(
             description=f"Data action {path.stem} on {genesys.describe_target()}: {exc}",
-            allow_retries=retriable,
+            allow_retries=exc.transient,
         ) from None
     return dg.MaterializeResult(metadata=_metadata(applied))
 
