@@ -59,7 +59,8 @@ def normalise_alone(
     paths: list[str], day: str, scratch: str, memory_limit: str | None, threads: int | None
 ) -> dict[str, float]:
     """Worker (fresh process): our normaliser on the files into a throwaway Parquet file."""
-    from cx_assets.lake.conversations import RawFile, normalise_conversations
+    from cx_assets.lake.conversations import normalise_conversations
+    from cx_assets.lake.conversations_schema import RawFile
 
     extra: dict[str, Any] = {}
     if memory_limit:

@@ -1,7 +1,9 @@
 """`cx-assets demo`: every flow once against the built-in emulator, then the catalog queried.
 
 Runs go through the Dagster instance in DAGSTER_HOME exactly as `cx-assets materialize` does, so
-what the demo shows is what the UI shows.
+what the demo shows is what the UI shows. The data action rules and the privacy request have
+modules of their own (`demo_rules.py`, `demo_privacy.py`); what they share with the rest of the
+demo (resources on the emulator, the instance, run lines, catalog tables) is here.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 
@@ -76,6 +79,33 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def print_queries(catalog: Path, queries: dict[str, str]) -> None:
     for title, sql in queries.items():
         print(f"\n{title}  (duckdb {catalog})\n{render_table(query(catalog, sql))}")
+
+
+def print_table(title: str, catalog_path: Path, sql: str, params: list[Any]) -> None:
+    print(f"\n{title}  (duckdb {catalog_path})")
+    print(render_table(query(catalog_path, sql, params)))
+
+
+def demo_resources(env: dict[str, str], emulator_url: str) -> dict[str, Any]:
+    """The Genesys resource on the emulator and the catalog on the demo's data root."""
+    return {
+        "genesys": GenesysCloudResource(
+            api_url=emulator_url,
+            login_url=emulator_url,
+            client_id=settings.EMULATOR_CLIENT_ID,
+            client_secret=settings.EMULATOR_CLIENT_SECRET,
+            max_retry_seconds=30.0,
+        ),
+        "catalog": CatalogResource(data_dir=env["CX_DATA_DIR"]),
+    }
+
+
+def demo_instance(env: dict[str, str]) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+
+
+def run_line(result: dg.ExecuteInProcessResult) -> str:
+    return f"run {result.run_id[:8]}: {'SUCCESS' if result.success else 'FAILURE'}"
 
 
 def demo_days() -> list[str]:

@@ -11,23 +11,21 @@ from cx_assets.catalog.connection import (
     read_connection,
     write_transaction,
 )
-from cx_assets.catalog.conversations import (
-    ExportRecord,
-    FileRecord,
-    record_failure,
-    register_export,
-)
-from cx_assets.catalog.datatables import (
+from cx_assets.catalog.conversations import ExportRecord, FileRecord, register_export
+from cx_assets.catalog.datatable_imports import (
     ImportRecord,
-    SnapshotRecord,
     last_import,
-    previous_snapshot,
     quarantined_rows,
     register_import,
+)
+from cx_assets.catalog.datatable_views import register_table_view
+from cx_assets.catalog.datatables import (
+    SnapshotRecord,
+    previous_snapshot,
     register_snapshot,
-    register_table_view,
     snapshot_for,
 )
+from cx_assets.catalog.failures import record_failure
 from cx_assets.catalog.queries import QueryResult, audit_chain, export_for, files_for, query
 from cx_assets.catalog.views import (
     DatasetView,

@@ -1,9 +1,8 @@
-"""Register a partition's export (and its files) in the catalog, or record that it failed.
+"""Register a partition's export (and its files) in the catalog.
 
 A registration replaces the partition's previous rows in one short transaction, appends an
 audit entry and refreshes the dataset views, so a re-run never duplicates and readers see either
-the old state or the new one. A failure only writes an audit entry: no row ever claims success
-for a run that did not succeed.
+the old state or the new one. A failed run is `failures.record_failure`: an audit entry only.
 """
 
 from __future__ import annotations
@@ -14,35 +13,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from cx_assets.catalog.audit import append_audit
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, default_lake_root, write_transaction
-from cx_assets.catalog.record_checks import check_aware
+from cx_assets.catalog.failures import check_partition, partition_entity
+from cx_assets.catalog.record_checks import check_aware, strip_query
 from cx_assets.catalog.schema import EXPORT_COLUMNS, FILE_COLUMNS
 from cx_assets.catalog.views import refresh_views
-from cx_assets.http.redact import redact
-from cx_assets.lake.paths import validate_partition_key, validate_token
 
 REGISTERED = "export.registered"
-FAILED = "export.failed"
 # request_stats keys folded into the counters when the caller left a counter at 0.
 _COUNTERS = ("requests", "retries", "throttled")
 _TIMESTAMPS = ("requested_at", "completed_at", "started_at", "finished_at", "registered_at")
-
-
-def strip_query(uri: str | None) -> str | None:
-    """`uri` without query or fragment: presigned-URL signatures must never be stored."""
-    if not uri:
-        return uri
-    parts = urlsplit(uri)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _check_partition(source: str, dataset: str, partition_key: str) -> None:
-    validate_token(source, "source")
-    validate_token(dataset, "dataset")
-    validate_partition_key(partition_key)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,7 +55,7 @@ class ExportRecord:
     request_stats: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        _check_partition(self.source, self.dataset, self.partition_key)
+        check_partition(self.source, self.dataset, self.partition_key)
         check_aware(self, _TIMESTAMPS)
         object.__setattr__(self, "api_base_url", strip_query(self.api_base_url))
         for counter in _COUNTERS:
@@ -127,10 +109,6 @@ def _file_row(file: FileRecord, registered_at: dt.datetime) -> list[Any]:
     return [values[name] for name, _ in FILE_COLUMNS]
 
 
-def _entity(source: str, dataset: str, partition_key: str) -> str:
-    return f"{source}/{dataset}/{partition_key}"
-
-
 def register_export(
     catalog_path: Path | str,
     export: ExportRecord,
@@ -154,7 +132,7 @@ def register_export(
     ]
     if strays:
         raise ValueError(
-            f"files {strays} do not belong to export {export.export_id} of {_entity(*key)}"
+            f"files {strays} do not belong to export {export.export_id} of {partition_entity(*key)}"
         )
     registered_at = dt.datetime.now(dt.UTC)
     with write_transaction(catalog_path, timeout_s=timeout_s) as con:
@@ -174,7 +152,7 @@ def register_export(
             con,
             flow=flow or f"{export.source}_{export.dataset}",
             action=REGISTERED,
-            entity=_entity(*key),
+            entity=partition_entity(*key),
             actor=actor,
             details={
                 "export_id": export.export_id,
@@ -189,35 +167,3 @@ def register_export(
         )
         refresh_views(con, lake_root or default_lake_root(catalog_path))
     return seq
-
-
-def record_failure(
-    catalog_path: Path | str,
-    *,
-    source: str,
-    dataset: str,
-    partition_key: str,
-    export_id: str | None,
-    reason: str,
-    actor: str,
-    flow: str | None = None,
-    timeout_s: float = LOCK_TIMEOUT_S,
-) -> int:
-    """Record a failed run in the audit log only; the partition's current rows stay as they are.
-
-    `reason` is redacted (URL queries, bearer tokens) before it is stored. Returns the seq.
-    """
-    _check_partition(source, dataset, partition_key)
-    with write_transaction(catalog_path, timeout_s=timeout_s) as con:
-        return append_audit(
-            con,
-            flow=flow or f"{source}_{dataset}",
-            action=FAILED,
-            entity=_entity(source, dataset, partition_key),
-            actor=actor,
-            details={
-                "export_id": export_id,
-                "partition_key": partition_key,
-                "reason": redact(reason),
-            },
-        )

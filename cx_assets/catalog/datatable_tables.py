@@ -1,8 +1,8 @@
 """Catalog tables for Genesys data table snapshots, imports and their quarantine (issue 3).
 
 `schema.ensure_schema` runs `DDL` on every open (each statement idempotent) and `TABLES` lists
-the tables it creates. Column lists are data so `catalog/datatables.py` builds its inserts and
-reads from the same constants.
+the tables it creates. Column lists are data so `catalog/datatables.py`, `datatable_imports.py`
+and `datatable_views.py` build their inserts and reads from the same constants.
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def register_dataset_view(
 ) -> DatasetView:
     """Declare a dataset view; call at import time of the flow that writes the dataset.
 
-    `columns` yields (name, type, ...) items, so `lake.conversations.CONVERSATION_COLUMNS`
+    `columns` yields (name, type, ...) items, so `lake.conversations_schema.CONVERSATION_COLUMNS`
     can be passed as is. Registering the same name again replaces the declaration. `name` may be
     schema-qualified (`cxone.interactions`); `quote_columns=True` admits vendor column names.
     """

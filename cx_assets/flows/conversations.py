@@ -20,12 +20,8 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from cx_assets.catalog.conversations import (
-    ExportRecord,
-    FileRecord,
-    record_failure,
-    register_export,
-)
+from cx_assets.catalog.conversations import ExportRecord, FileRecord, register_export
+from cx_assets.catalog.failures import record_failure
 from cx_assets.flows.context import ProgressLog, Target
 from cx_assets.genesys.conversations.tutorial import (
     ConversationExportClient,
@@ -35,12 +31,8 @@ from cx_assets.genesys.conversations.tutorial import (
 from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport
 from cx_assets.http.errors import ApiError
 from cx_assets.lake.atomic import discard_on_exit, replace_dir
-from cx_assets.lake.conversations import (
-    DEFAULT_MEMORY_LIMIT,
-    NormaliseResult,
-    RawFile,
-    normalise_conversations,
-)
+from cx_assets.lake.conversations import DEFAULT_MEMORY_LIMIT, normalise_conversations
+from cx_assets.lake.conversations_schema import NormaliseResult, RawFile
 from cx_assets.lake.paths import DataLayout
 
 SOURCE = "genesys"

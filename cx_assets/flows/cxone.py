@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cx_assets.catalog.conversations import record_failure
 from cx_assets.catalog.cxone import record_sync, register_range
+from cx_assets.catalog.failures import record_failure
 from cx_assets.cxone.lake_sync import sync_day
 from cx_assets.cxone.ranges import DayRange, split_days
 from cx_assets.cxone.tutorial import CxoneExportClient, CxoneExportError, RangeExport

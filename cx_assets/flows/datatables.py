@@ -17,14 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cx_assets.catalog.datatables import (
-    ImportRecord,
-    SnapshotRecord,
-    previous_snapshot,
-    register_import,
-    register_snapshot,
-    register_table_view,
-)
+from cx_assets.catalog.datatable_imports import ImportRecord, register_import
+from cx_assets.catalog.datatable_views import register_table_view
+from cx_assets.catalog.datatables import SnapshotRecord, previous_snapshot, register_snapshot
 from cx_assets.catalog.queries import query
 from cx_assets.flows.context import ProgressLog, Target
 from cx_assets.genesys.datatables.declarations import ImportDeclaration
@@ -46,7 +41,7 @@ from cx_assets.lake.datatables import (
     write_quarantine,
     write_snapshot,
 )
-from cx_assets.lake.import_sources import SourceRows, read_source_rows
+from cx_assets.lake.datatables_sources import SourceRows, read_source_rows
 from cx_assets.lake.locks import exclusive
 from cx_assets.lake.paths import DataLayout
 

@@ -105,7 +105,7 @@ def test_unsafe_declarations_are_rejected(
 
 
 def test_column_objects_with_descriptions_are_accepted() -> None:
-    from cx_assets.lake.conversations import CONVERSATION_COLUMNS
+    from cx_assets.lake.conversations_schema import CONVERSATION_COLUMNS
 
     view = register_dataset_view("conversations", GLOB, CONVERSATION_COLUMNS)
 

@@ -16,13 +16,8 @@ import pytest
 from cx_assets.catalog import privacy as cat
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
 from cx_assets.defs.rules.rule_files import RULES_DIR, asset_key_for
-from cx_assets.demo_flows import (
-    DEMO_SUBJECT,
-    DRIFT_ACTION,
-    EMULATOR_OTHER_EDITOR,
-    demo_data_actions,
-    demo_privacy,
-)
+from cx_assets.demo_privacy import DEMO_SUBJECT, demo_privacy
+from cx_assets.demo_rules import DRIFT_ACTION, EMULATOR_OTHER_EDITOR, demo_data_actions
 from cx_assets.flows.privacy_steps import REQUIRED_TRAIL
 from cx_assets.lake.verified_download import sha256_file
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline

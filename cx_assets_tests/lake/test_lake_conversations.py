@@ -14,12 +14,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from cx_assets.lake.conversations import (
-    CONVERSATION_COLUMNS,
-    NormaliseResult,
-    RawFile,
-    normalise_conversations,
-)
+from cx_assets.lake.conversations import normalise_conversations
+from cx_assets.lake.conversations_schema import CONVERSATION_COLUMNS, NormaliseResult, RawFile
 from cx_assets.lake.parquet_schema import parquet_columns, schema_differences
 
 DAY = dt.date(2024, 1, 1)

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from cx_assets.catalog.audit import canonical_json
-from cx_assets.catalog.conversations import strip_query
+from cx_assets.catalog.record_checks import strip_query
 from cx_assets.catalog.service.filters import (
     Filters,
     catalog_tables,

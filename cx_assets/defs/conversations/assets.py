@@ -23,7 +23,7 @@ from cx_assets.flows.conversations import (
 )
 from cx_assets.genesys.conversations.tutorial import ExportError
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.conversations import CONVERSATION_COLUMNS
+from cx_assets.lake.conversations_schema import CONVERSATION_COLUMNS
 
 register_dataset_view(
     "conversations", "genesys/conversations/date=*/*.parquet", CONVERSATION_COLUMNS

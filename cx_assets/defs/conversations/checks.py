@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport
-from cx_assets.lake.conversations import CONVERSATION_COLUMNS, NormaliseResult
+from cx_assets.lake.conversations_schema import CONVERSATION_COLUMNS, NormaliseResult
 from cx_assets.lake.parquet_schema import parquet_columns, schema_differences
 from cx_assets.lake.verified_download import sha256_file
 

@@ -11,7 +11,7 @@ import dagster as dg
 import polars as pl
 
 from cx_assets.genesys.conversations.verified import VerifiedExport
-from cx_assets.lake.conversations import CONVERSATION_COLUMNS, NormaliseResult
+from cx_assets.lake.conversations_schema import CONVERSATION_COLUMNS, NormaliseResult
 
 PREVIEW_ROWS = 5
 

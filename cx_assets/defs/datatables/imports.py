@@ -10,7 +10,7 @@ from typing import Any
 
 import dagster as dg
 
-from cx_assets.catalog.datatables import ImportRecord
+from cx_assets.catalog.datatable_imports import ImportRecord
 from cx_assets.defs.datatables import import_checks as checks
 from cx_assets.defs.datatables.import_files import imports_dir
 from cx_assets.defs.policies import TRANSIENT_RETRY

@@ -13,7 +13,8 @@ import dagster as dg
 
 from cx_assets import settings
 from cx_assets.catalog.queries import audit_chain
-from cx_assets.catalog.report import daily_report, html_page, markdown, svg_chart, svg_data_uri
+from cx_assets.catalog.report import daily_report
+from cx_assets.catalog.report_render import html_page, markdown, svg_chart, svg_data_uri
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.lake.atomic import atomic_write
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from cx_assets.lake.import_sources import read_source_rows
+from cx_assets.lake.datatables_sources import read_source_rows
 
 
 def _write(path: Path, text: str) -> Path:

@@ -1,4 +1,5 @@
-"""Read the rows of a data table import's source file: CSV, JSON Lines or Parquet.
+"""The data tables flow's import sources: read the rows of an import's source file (CSV, JSON
+Lines or Parquet) before they are validated against the table and sent.
 
 Nothing is guessed and nothing vanishes. CSV cells stay strings (the import's validation casts
 losslessly against the table schema, not this reader); JSON values keep their JSON types; Parquet

@@ -1,0 +1,167 @@
+"""Privacy requests from filed to delivered: status changes, the one download, callbacks.
+
+`record_poll` stores what the server (or a verified callback) said, `claim_download` is the one
+compare-and-set that lets either the polling path or the webhook path launch a download, never
+both, and `record_delivered` keeps the export as path, size and checksum. Each is one short
+transaction that updates `privacy_requests` and appends to the request's audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cx_assets.catalog.connection import write_transaction
+from cx_assets.catalog.privacy_rows import PENDING, audit, utc_now
+
+
+def record_poll(
+    catalog_path: Path | str,
+    *,
+    partition_key: str,
+    status: str,
+    failure_reason: str | None,
+    actor: str,
+    source: str,
+    latency_ms: float | None,
+    next_poll_at: dt.datetime | None,
+    attempts: int,
+) -> str | None:
+    """Store what the server (or a verified callback) said; audit `status_changed` when the
+    status moved. Returns the previous status. Requests past tracking are left alone."""
+    now = utc_now()
+    with write_transaction(catalog_path) as con:
+        current = con.execute(
+            "SELECT status, request_id FROM privacy_requests WHERE partition_key = ?",
+            [partition_key],
+        ).fetchone()
+        if current is None or current[0] not in PENDING:
+            return current[0] if current else None
+        previous, request_id = current
+        completed = status in ("COMPLETED", "FAILED")
+        con.execute(
+            "UPDATE privacy_requests SET status = ?, failure_reason = ?, poll_attempts = ?, "
+            "last_polled_at = CASE WHEN ? = 'poll' THEN ? ELSE last_polled_at END, "
+            "next_poll_at = ?, completed_at = CASE WHEN ? THEN ? ELSE completed_at END, "
+            "completion_source = CASE WHEN ? THEN ? ELSE completion_source END, updated_at = ? "
+            "WHERE partition_key = ?",
+            [
+                status,
+                failure_reason,
+                attempts,
+                source,
+                now,
+                next_poll_at,
+                completed,
+                now,
+                completed,
+                source,
+                now,
+                partition_key,
+            ],
+        )
+        if status != previous:
+            details: dict[str, Any] = {
+                "partition_key": partition_key,
+                "from": previous,
+                "to": status,
+                "source": source,
+                "outcome": status.lower(),
+            }
+            if latency_ms is not None:
+                details["latency_ms"] = round(latency_ms, 1)
+            if failure_reason:
+                details["failure_reason"] = failure_reason
+            audit(con, "status_changed", request_id, actor, details)
+        return str(previous)
+
+
+def claim_download(catalog_path: Path | str, partition_key: str, actor: str) -> bool:
+    """COMPLETED → DOWNLOADING, once: True for the one caller that made the move."""
+    now = utc_now()
+    with write_transaction(catalog_path) as con:
+        claimed = con.execute(
+            "UPDATE privacy_requests SET status = 'DOWNLOADING', download_requested_at = ?, "
+            "updated_at = ? WHERE partition_key = ? AND status = 'COMPLETED' "
+            "RETURNING request_id, completion_source",
+            [now, now, partition_key],
+        ).fetchone()
+        if claimed is None:
+            return False
+        audit(
+            con,
+            "download_requested",
+            claimed[0],
+            actor,
+            {"partition_key": partition_key, "source": claimed[1], "outcome": "launched"},
+        )
+        return True
+
+
+def record_delivered(
+    catalog_path: Path | str,
+    *,
+    partition_key: str,
+    request_id: str,
+    actor: str,
+    path: str,
+    size: int,
+    sha256: str,
+    record_count: int | None,
+    latency_ms: float,
+) -> None:
+    """The export is on disk and verified: audit `downloaded` then `verified`."""
+    now = utc_now()
+    with write_transaction(catalog_path) as con:
+        con.execute(
+            "UPDATE privacy_requests SET status = 'DELIVERED', delivered_at = ?, "
+            "export_path = ?, bytes = ?, sha256 = ?, record_count = ?, updated_at = ? "
+            "WHERE partition_key = ?",
+            [now, path, size, sha256, record_count, now, partition_key],
+        )
+        base = {"partition_key": partition_key, "path": path, "size": size, "sha256": sha256}
+        audit(
+            con,
+            "downloaded",
+            request_id,
+            actor,
+            {**base, "latency_ms": round(latency_ms, 1), "outcome": "stored"},
+        )
+        audit(
+            con,
+            "verified",
+            request_id,
+            actor,
+            {**base, "record_count": record_count, "outcome": "checksum and size match"},
+        )
+
+
+def record_download_failed(
+    catalog_path: Path | str, *, partition_key: str, request_id: str, actor: str, reason: str
+) -> None:
+    """Audit a failed download; the request stays DOWNLOADING for the run's retry (or a
+    re-run from the UI), so the sensor never launches a second download of its own."""
+    with write_transaction(catalog_path) as con:
+        audit(
+            con,
+            "download_failed",
+            request_id,
+            actor,
+            {"partition_key": partition_key, "outcome": "failed", "reason": reason},
+        )
+
+
+def record_callback(
+    catalog_path: Path | str,
+    *,
+    request_id: str,
+    actor: str,
+    accepted: bool,
+    details: Mapping[str, Any],
+) -> None:
+    """Audit a completion callback: `callback_received` or `callback_rejected`."""
+    action = "callback_received" if accepted else "callback_rejected"
+    with write_transaction(catalog_path) as con:
+        audit(con, action, request_id, actor, dict(details))
