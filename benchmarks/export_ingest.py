@@ -91,7 +91,7 @@ def ingest_once(
     from cx_assets.flows.conversations import export_day_to_raw, normalise_day
 
     run_id = f"benchmark-{uuid.uuid4().hex[:12]}"
-    target = genesys.target()
+    target = genesys.target("conversations")
     # The flows stamp where the download and the normalising end in wall-clock time (the raw
     # record's `finished_at`, the catalog row's `finished_at`): the splits below read them.
     t0, wall0 = time.perf_counter(), dt.datetime.now(dt.UTC)

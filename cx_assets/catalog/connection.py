@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,10 +30,17 @@ class CatalogLockTimeout(TimeoutError):
     """Another process kept the catalog locked for longer than we were willing to wait."""
 
 
-def _is_lock_conflict(exc: BaseException) -> bool:
-    """True for the errors that mean "someone else holds the file right now"."""
+#: A catalog file younger than this that DuckDB calls invalid is still being created by another
+#: process (the first writers of a fresh data root race to create it): wait, do not fail.
+_CREATING_S = 10.0
+
+
+def _is_lock_conflict(exc: BaseException, path: Path) -> bool:
+    """True for the errors that mean "someone else holds (or is creating) the file right now"."""
     message = str(exc)
     if isinstance(exc, duckdb.IOException):
+        if "not a valid DuckDB database file" in message:
+            return _is_young(path)
         return "lock" in message.lower()
     # Same process, other thread, other mode (read-only vs read-write): wait for it to close.
     return isinstance(exc, duckdb.ConnectionException) and "different configuration" in message
@@ -52,7 +60,7 @@ def connect(
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(_is_lock_conflict),
+        retry=tenacity.retry_if_exception(lambda exc: _is_lock_conflict(exc, path)),
         wait=_BACKOFF,
         stop=tenacity.stop_after_delay(timeout_s),
         reraise=False,
@@ -72,6 +80,13 @@ def connect(
         con.close()
         raise
     return con
+
+
+def _is_young(path: Path) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < _CREATING_S
+    except FileNotFoundError:
+        return True
 
 
 _WRITE_LOCK = threading.RLock()

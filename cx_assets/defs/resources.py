@@ -24,6 +24,7 @@ from cx_assets.genesys.conversations import endpoints as conversation_endpoints
 from cx_assets.genesys.conversations.tutorial import ConversationExportClient, ExportSettings
 from cx_assets.genesys.datatables import endpoints as datatable_endpoints
 from cx_assets.genesys.datatables.tutorial import DataTablesClient
+from cx_assets.genesys.modes import MODE_ENV, ApiMode, ModeUnavailable, mode_for, parse_mode
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.client import ApiClient, RetrySettings
 from cx_assets.http.regions import genesys_base_urls
@@ -50,6 +51,11 @@ class GenesysCloudResource(dg.ConfigurableResource):
     poll_initial_s: float = Field(default=0.25, gt=0, description="first wait between polls")
     poll_max_s: float = Field(default=10.0, gt=0, description="longest wait between polls")
     file_attempts: int = Field(default=4, ge=1, description="downloads of one file before failing")
+    api_mode: str = Field(
+        default="platform",
+        description="platform: the real Genesys Cloud Platform API v2; tutorial: the first "
+        "contract, which only the built-in emulator serves (GENESYS_API_MODE)",
+    )
 
     def base_urls(self) -> tuple[str, str]:
         """(api_url, login_url): from the region table when a region is set."""
@@ -61,20 +67,34 @@ class GenesysCloudResource(dg.ConfigurableResource):
     def is_emulator(self) -> bool:
         return urlsplit(self.base_urls()[0]).hostname in LOOPBACK_HOSTS
 
-    def describe_target(self) -> str:
+    def describe_target(self, flow: str | None = None) -> str:
+        """Base URL, emulator or real org, and (for a flow) the API mode it runs in."""
         api_url = self.base_urls()[0]
         kind = (
             "the built-in EMULATOR (synthetic data)" if self.is_emulator else "a real Genesys org"
         )
-        return f"Genesys Cloud API {api_url} — {kind}"
+        mode = f" in {self.mode_for(flow)} mode" if flow else ""
+        return f"Genesys Cloud API {api_url}{mode} — {kind}"
 
-    def target(self) -> Target:
+    def mode_for(self, flow: str) -> ApiMode:
+        """The API mode `flow` runs in; a flow that cannot run against this target fails at
+        once, before any request, with a message naming the flow, the target and the fix."""
+        try:
+            target = self.describe_target()
+            return mode_for(self.api_mode, flow, is_emulator=self.is_emulator, target=target)
+        except ModeUnavailable as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+    def target(self, flow: str) -> Target:
         """Which API a flow step talks to: named in its progress lines, kept in its records."""
-        return Target(self.describe_target(), self.base_urls()[0], self.is_emulator)
+        return Target(self.describe_target(flow), self.base_urls()[0], self.is_emulator)
 
     @contextmanager
-    def api_client(self, scopes: Sequence[str]) -> Iterator[ApiClient]:
-        """One pooled, authenticated, retried HTTP client asking for just `scopes`."""
+    def api_client(self, scopes: Sequence[str], *, flow: str) -> Iterator[ApiClient]:
+        """One pooled, authenticated, retried HTTP client for `flow`. Tutorial mode asks for
+        `scopes`; platform mode asks for none (Genesys authorises by the role's permissions)."""
+        if self.mode_for(flow) == "platform":
+            scopes = ()
         api_url, login_url = self.base_urls()
         retry = RetrySettings(max_attempts=self.max_attempts, max_total_s=self.max_retry_seconds)
         auth = ClientCredentialsAuth(
@@ -91,7 +111,7 @@ class GenesysCloudResource(dg.ConfigurableResource):
     @contextmanager
     def export_client(self) -> Iterator[ConversationExportClient]:
         """A conversation-export client over one pooled, authenticated HTTP client."""
-        with self.api_client(conversation_endpoints.EXPORT_SCOPES) as api:
+        with self.api_client(conversation_endpoints.EXPORT_SCOPES, flow="conversations") as api:
             yield ConversationExportClient(
                 api,
                 ExportSettings(
@@ -111,7 +131,7 @@ class GenesysCloudResource(dg.ConfigurableResource):
             if write
             else datatable_endpoints.DATATABLE_READ_SCOPES
         )
-        with self.api_client(scopes) as api:
+        with self.api_client(scopes, flow="data tables") as api:
             yield DataTablesClient(api)
 
 
@@ -140,6 +160,7 @@ def genesys_from_env() -> GenesysCloudResource:
             "GENESYS_API_URL points at a real org"
         )
     return GenesysCloudResource(
+        api_mode=parse_mode(os.environ.get(MODE_ENV)),
         region=region,
         api_url=api_url,
         login_url=os.environ.get("GENESYS_LOGIN_URL") or api_url,

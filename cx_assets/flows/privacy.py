@@ -30,6 +30,8 @@ from cx_assets.receiver.privacy import PrivacyInbox
 
 log = logging.getLogger(__name__)
 WEBHOOK_ACTOR = "genesys-callback"
+#: The flow name the Genesys resource resolves the API mode for.
+FLOW = "privacy"
 
 
 class PrivacyGenesys(Protocol):
@@ -41,11 +43,13 @@ class PrivacyGenesys(Protocol):
     @property
     def is_emulator(self) -> bool: ...
 
-    def describe_target(self) -> str: ...
+    def describe_target(self, flow: str | None = None) -> str: ...
 
     def base_urls(self) -> tuple[str, str]: ...
 
-    def api_client(self, scopes: Sequence[str]) -> contextlib.AbstractContextManager[ApiClient]: ...
+    def api_client(
+        self, scopes: Sequence[str], *, flow: str
+    ) -> contextlib.AbstractContextManager[ApiClient]: ...
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,7 @@ class LazyClient:
 
     def __call__(self) -> PrivacyClient:
         if self._client is None:
-            api = self._stack.enter_context(self._genesys.api_client(PRIVACY_SCOPES))
+            api = self._stack.enter_context(self._genesys.api_client(PRIVACY_SCOPES, flow=FLOW))
             self._client = PrivacyClient(api)
         return self._client
 

@@ -25,7 +25,7 @@ from typing import Any
 from cx_assets.catalog import privacy as cat
 from cx_assets.flows import privacy_requests as requests_folder
 from cx_assets.flows.context import ProgressLog
-from cx_assets.flows.privacy import PrivacyGenesys
+from cx_assets.flows.privacy import FLOW, PrivacyGenesys
 from cx_assets.genesys.privacy.models import (
     InvalidPrivacyRequest,
     derive_request_id,
@@ -142,10 +142,10 @@ def submit_request(
     )
     log.info(
         f"Filing privacy request {key} ({request_id}) for a {request.entity_type} on "
-        f"{genesys.describe_target()}"
+        f"{genesys.describe_target(FLOW)}"
     )
     try:
-        with genesys.api_client(PRIVACY_SCOPES) as api:
+        with genesys.api_client(PRIVACY_SCOPES, flow=FLOW) as api:
             submission = PrivacyClient(api).submit(request_id, request)
             stats = api.stats.as_dict()
     except ApiError as exc:
@@ -222,7 +222,7 @@ def download_export(
     actor = genesys.client_id
     started = time.monotonic()
     try:
-        with genesys.api_client(PRIVACY_SCOPES) as api:
+        with genesys.api_client(PRIVACY_SCOPES, flow=FLOW) as api:
             verified = PrivacyClient(api).download(row.request_id, dest)
     except (PrivacyRequestFailed, NotReady) as exc:
         raise StepFailed(str(exc), retriable=False) from None

@@ -5,8 +5,11 @@ with an error naming the catalog file."""
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from cx_assets.catalog import CatalogLockTimeout, audit_chain, connect, query, register_export
@@ -90,3 +93,14 @@ def test_lock_held_past_timeout_fails_naming_the_file(catalog_path: Path) -> Non
     message = str(caught.value)
     assert f"catalog {catalog_path} stayed locked for 0.5 s" in message
     assert "Could not set lock" in message
+
+
+def test_a_file_that_is_not_a_catalog_fails_at_once_naming_it(catalog_path: Path) -> None:
+    """Only a file still being created is waited for; an old invalid file is an error now."""
+    catalog_path.write_bytes(b"not a database" * 100)
+    old = time.time() - 3600
+    os.utime(catalog_path, (old, old))
+    started = time.monotonic()
+    with pytest.raises(duckdb.IOException, match="not a valid DuckDB database file"):
+        connect(catalog_path, timeout_s=30)
+    assert time.monotonic() - started < 5

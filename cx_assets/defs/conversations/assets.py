@@ -59,7 +59,7 @@ def genesys_conversation_export(
     replaced only once all files are verified, so a failed run leaves the previous copy intact.
     """
     day = dt.date.fromisoformat(context.partition_key)
-    target = genesys.target()
+    target = genesys.target("conversations")
     try:
         exported = export_day_to_raw(
             genesys.export_client,

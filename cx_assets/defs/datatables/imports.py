@@ -42,7 +42,7 @@ def materialize_import(
             partial(genesys.datatables_client, write=True),
             catalog.layout,
             run_id=context.run.run_id,
-            target=genesys.target(),
+            target=genesys.target("data tables"),
             log=context.log,
         )
     except SchemaMismatch as exc:

@@ -54,7 +54,7 @@ def genesys_datatable_snapshot(
             table_id,
             day,
             run_id=context.run.run_id,
-            target=genesys.target(),
+            target=genesys.target("data tables"),
             log=context.log,
         )
     except SnapshotInconsistent as exc:

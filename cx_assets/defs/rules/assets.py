@@ -7,6 +7,7 @@ step itself is `flows.rules.apply_rule_file`; this module turns its result into 
 its errors into `dg.Failure`s.
 """
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +49,14 @@ def run_apply(
 ) -> dg.MaterializeResult:
     try:
         applied = apply_rule_file(
-            genesys.api_client,
+            partial(genesys.api_client, flow="rules"),
             path,
             catalog.layout.catalog_path,
             dry_run=config.dry_run,
             max_attempts=config.max_attempts,
             webhook_url=config.webhook_url,
             run_id=context.run.run_id,
-            target=genesys.describe_target(),
+            target=genesys.describe_target("rules"),
             log=context.log,
         )
     except RulesInvalid as exc:
@@ -64,7 +65,7 @@ def run_apply(
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except ApiError as exc:
         raise dg.Failure(
-            description=f"Data action {path.stem} on {genesys.describe_target()}: {exc}",
+            description=f"Data action {path.stem} on {genesys.describe_target('rules')}: {exc}",
             allow_retries=exc.transient,
         ) from None
     return dg.MaterializeResult(metadata=_metadata(applied))

@@ -5,6 +5,7 @@ without applying anything; it also runs right after each apply. The comparison i
 `flows.rules.drift_of_rule_file`; this module turns it into the check's result.
 """
 
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
@@ -18,7 +19,7 @@ LIVE_MATCHES_REPO = "live_matches_repo"
 
 
 def evaluate_drift(path: Path, genesys: GenesysCloudResource) -> dg.AssetCheckResult:
-    drift = drift_of_rule_file(genesys.api_client, path)
+    drift = drift_of_rule_file(partial(genesys.api_client, flow="rules"), path)
     if drift.rule is None or drift.report is None:
         return dg.AssetCheckResult(
             passed=False, description=str(drift.invalid), metadata={"rule_file": str(path)}
