@@ -30,6 +30,7 @@ dev: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/export_ingest.py
 	$(BIN)/python benchmarks/datatables.py
+	$(BIN)/python benchmarks/conversation_details.py
 
 clean:
 	rm -rf .cx_data .dagster_home

@@ -19,26 +19,43 @@ from cx_assets import settings
 from cx_assets.catalog.queries import query
 from cx_assets.catalog.sql_output import render_table
 from cx_assets.defs import cxone
+from cx_assets.defs.cxone.resource import (
+    CXONE_EMULATOR_CLIENT_ID,
+    CXONE_EMULATOR_CLIENT_SECRET,
+    CxoneResource,
+)
 from cx_assets.defs.datatables.discovery import add_table_partitions
 from cx_assets.defs.datatables.partitions import datatable_ids, snapshot_partition_key
 from cx_assets.defs.datatables.snapshots import SNAPSHOT_ASSET
-from cx_assets.defs.resources import (
-    CXONE_EMULATOR_CLIENT_ID,
-    CXONE_EMULATOR_CLIENT_SECRET,
-    CatalogResource,
-    CxoneResource,
-    GenesysCloudResource,
-)
+from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.local_runs import PartitionRun, days_between, ensure_dagster_home, materialize_days
 
 DEMO_DAYS = 7
 DEMO_IMPORT = "datatable_import_customer_tiers_update"
 
 CONVERSATION_QUERIES = {
-    "Conversations per day and channel": """
-        SELECT conversation_date AS day, channel, count(*) AS conversations,
+    "Conversations per day and media type": """
+        SELECT conversation_date AS day, media_type, count(*) AS conversations,
                round(avg(duration_ms) / 1000, 1) AS avg_seconds
-        FROM conversations GROUP BY ALL ORDER BY day, channel""",
+        FROM conversations GROUP BY ALL ORDER BY day, media_type""",
+    "Handle, talk, hold and after-call-work seconds per queue": """
+        SELECT left(queue_id, 8) AS queue, count(*) AS conversations,
+               round(avg(handle_ms) / 1000, 1) AS handle_s, round(avg(talk_ms) / 1000, 1) AS talk_s,
+               round(avg(hold_ms) / 1000, 1) AS hold_s, round(avg(acw_ms) / 1000, 1) AS acw_s,
+               count(*) FILTER (WHERE abandoned) AS abandoned
+        FROM conversations WHERE queue_id IS NOT NULL GROUP BY ALL ORDER BY conversations DESC""",
+    "Who took part and which segments they had (one conversation)": """
+        SELECT p.purpose, left(p.participant_id, 8) AS participant, s.media_type,
+               g.segment_index AS seg, g.segment_type, g.duration_ms, left(g.queue_id, 8) AS queue
+        FROM conversation_participants p
+        JOIN conversation_sessions s USING (conversation_id, participant_id)
+        JOIN conversation_segments g USING (conversation_id, participant_id, session_id)
+        WHERE conversation_id = (SELECT min(conversation_id) FROM conversation_participants)
+        ORDER BY g.segment_start, p.purpose""",
+    "Which days are final (analytics watermark) and which are still provisional": """
+        SELECT day, api_mode, left(export_id, 8) AS job, conversations, final,
+               data_availability_date
+        FROM conversation_days ORDER BY day""",
     "Export records in the catalog": """
         SELECT partition_key AS day, export_id, status, file_count AS files, bytes,
                row_count AS rows, quarantined_count AS quarantined, requests, retries,

@@ -38,6 +38,16 @@ def ensure_dagster_home(environ: dict[str, str]) -> Path:
     return home
 
 
+FAILED = "FAILED"
+
+
+def check_outcome(passed: bool, severity: dg.AssetCheckSeverity) -> str:
+    """How a run's check reads: ok, warn (a WARN check that did not pass) or FAILED."""
+    if passed:
+        return "ok"
+    return "warn" if severity == dg.AssetCheckSeverity.WARN else FAILED
+
+
 def days_between(start: dt.date, end: dt.date) -> list[str]:
     if end < start:
         raise ValueError(f"--end {end} is before --start {start}")
@@ -55,11 +65,14 @@ class PartitionRun:
     log_path: Path
     run_id: str | None = None
     status: str = "UNKNOWN"
-    checks: dict[str, bool] = field(default_factory=dict)
+    #: check -> "ok", "warn" (failed at WARN severity: reported, not an error) or "FAILED".
+    checks: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and self.status == "SUCCESS" and all(self.checks.values())
+        return (
+            self.returncode == 0 and self.status == "SUCCESS" and FAILED not in self.checks.values()
+        )
 
 
 def _run_one(
@@ -109,7 +122,7 @@ def _read_back(instance: dg.DagsterInstance, run: PartitionRun) -> PartitionRun:
     ):
         evaluation = record.dagster_event.event_specific_data  # type: ignore[union-attr]
         key = f"{evaluation.asset_key.to_user_string()}.{evaluation.check_name}"
-        run.checks[key] = bool(evaluation.passed)
+        run.checks[key] = check_outcome(evaluation.passed, evaluation.severity)
     return run
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from cx_assets.catalog.audit import append_audit
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, default_lake_root, write_transaction
+from cx_assets.catalog.conversation_tables import DAY_COLUMNS
 from cx_assets.catalog.failures import check_partition, partition_entity
 from cx_assets.catalog.record_checks import check_aware, strip_query
 from cx_assets.catalog.schema import EXPORT_COLUMNS, FILE_COLUMNS
@@ -84,11 +85,29 @@ class FileRecord:
         object.__setattr__(self, "uri", strip_query(self.uri))
 
 
+@dataclass(frozen=True, kw_only=True)
+class ConversationDay:
+    """A landed conversation day's completeness, as the `conversation_days` table stores it.
+
+    `final` is None when the API gives no watermark (tutorial mode): unknown, not final."""
+
+    day: dt.date
+    api_mode: str
+    export_id: str
+    conversations: int
+    data_availability_date: dt.datetime | None = None
+    final: bool | None = None
+
+    def __post_init__(self) -> None:
+        check_aware(self, ("data_availability_date",))
+
+
 def _placeholders(columns: Sequence[tuple[str, str]]) -> tuple[str, str]:
     return ", ".join(c for c, _ in columns), ", ".join("?" for _ in columns)
 
 
 _EXPORT_NAMES, _EXPORT_MARKS = _placeholders(EXPORT_COLUMNS)
+_DAY_NAMES, _DAY_MARKS = _placeholders(DAY_COLUMNS)
 _FILE_NAMES, _FILE_MARKS = _placeholders(FILE_COLUMNS)
 _PARTITION = "source = ? AND dataset = ? AND partition_key = ?"
 
@@ -116,13 +135,15 @@ def register_export(
     *,
     actor: str,
     flow: str | None = None,
+    day: ConversationDay | None = None,
     lake_root: Path | None = None,
     timeout_s: float = LOCK_TIMEOUT_S,
 ) -> int:
     """Make `export` and `files` the partition's current state; returns the audit entry's seq.
 
-    One transaction: delete the partition's previous export and file rows, insert the new ones,
-    append an `export.registered` audit entry, refresh the dataset views.
+    One transaction: delete the partition's previous export and file rows, insert the new ones
+    (and the conversation `day`'s completeness row, when given), append an `export.registered`
+    audit entry, refresh the dataset views.
     """
     key = (export.source, export.dataset, export.partition_key)
     strays = [
@@ -148,6 +169,15 @@ def register_export(
                 f"INSERT INTO export_files ({_FILE_NAMES}) VALUES ({_FILE_MARKS})",
                 [_file_row(f, registered_at) for f in files],
             )
+        if day is not None:
+            con.execute("DELETE FROM conversation_days WHERE day = ?", [day.day])
+            con.execute(
+                f"INSERT INTO conversation_days ({_DAY_NAMES}) VALUES ({_DAY_MARKS})",
+                [
+                    registered_at if n == "registered_at" else getattr(day, n)
+                    for n, _ in DAY_COLUMNS
+                ],
+            )
         seq = append_audit(
             con,
             flow=flow or f"{export.source}_{export.dataset}",
@@ -163,6 +193,7 @@ def register_export(
                 "bytes": export.bytes,
                 "rows": export.row_count,
                 "quarantined": export.quarantined_count,
+                **({"final": day.final} if day is not None else {}),
             },
         )
         refresh_views(con, lake_root or default_lake_root(catalog_path))

@@ -22,7 +22,8 @@ CXONE_VIEW = ("cxone", "interactions")
 UNKNOWN = "unknown"
 
 CONVERSATIONS_SQL = (
-    "SELECT coalesce(channel, 'unknown') AS channel, coalesce(type, 'unknown') AS type, "
+    "SELECT coalesce(media_type, 'unknown') AS channel, "
+    "coalesce(originating_direction, 'unknown') AS type, "
     "count(*) AS conversations FROM conversations WHERE conversation_date = ? "
     "GROUP BY ALL ORDER BY channel, type"
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cx_assets.catalog import cxone_tables, datatable_tables, privacy_tables
+from cx_assets.catalog import conversation_tables, cxone_tables, datatable_tables, privacy_tables
 
 SCHEMA_VERSION = 1
 
@@ -78,6 +78,7 @@ _DDL = (
     _table_ddl("exports", EXPORT_COLUMNS, "source, dataset, partition_key"),
     _table_ddl("export_files", FILE_COLUMNS, "source, dataset, partition_key, name"),
     _table_ddl("audit_log", AUDIT_COLUMNS, "seq"),
+    *conversation_tables.DDL,
     *datatable_tables.DDL,
     *cxone_tables.DDL,
     *privacy_tables.DDL,
@@ -90,6 +91,7 @@ TABLES = (
     "exports",
     "export_files",
     "audit_log",
+    *conversation_tables.TABLES,
     *datatable_tables.TABLES,
     *cxone_tables.TABLES,
     *privacy_tables.TABLES,

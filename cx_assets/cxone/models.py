@@ -125,14 +125,24 @@ class ExportRequest(BaseModel):
         )
 
     def to_json(self) -> dict[str, Any]:
-        """The wire body: API field names, instants as ISO ms Z, no null `filters`."""
-        body = self.model_dump(by_alias=True, exclude_none=True)
+        """The wire body as the tutorial sends it: API field names, instants as ISO ms Z, and
+        `filters` always present (`{}` when there are none)."""
+        body = self.model_dump(by_alias=True)
         body["dateRange"] = self.date_range.to_json()
+        body["filters"] = body["filters"] or {}
         return body
 
 
+class CreatedExport(BaseModel):
+    """The answer to `POST /api/v2/analytics/data-exports`: the tutorial reads only its `id`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(min_length=1)
+
+
 class ExportJob(BaseModel):
-    """An export as `POST` and `GET /api/v2/analytics/data-exports/{id}` report it."""
+    """An export as `GET /api/v2/analytics/data-exports/{id}` reports it."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 

@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 
 from cx_assets.cxone import endpoints
-from cx_assets.cxone.models import ExportFormat, ExportJob, ExportRequest
+from cx_assets.cxone.models import CreatedExport, ExportFormat, ExportJob, ExportRequest
 from cx_assets.cxone.ranges import MAX_RANGE_DAYS, DayRange, split_days
 from cx_assets.http.client import ApiClient
 from cx_assets.http.polling import PollTimeout, poll_until
@@ -150,8 +150,9 @@ class CxoneExportClient:
             days, fmt="json", columns=self.settings.columns, page_size=self.settings.page_size
         )
 
-    def create(self, request: ExportRequest) -> ExportJob:
-        return ExportJob.model_validate(
+    def create(self, request: ExportRequest) -> CreatedExport:
+        """Start an export; the answer need carry only its `id` (the tutorial's promise)."""
+        return CreatedExport.model_validate(
             self.api.post_json(endpoints.DATA_EXPORTS_PATH, request.to_json())
         )
 
@@ -211,9 +212,9 @@ class CxoneExportClient:
         request = self.request_for(days)
         before = self.api.stats.snapshot()
         requested_at = _now()
-        job = self.create(request)
-        log.info("created CXone export %s for %s (%d days)", job.id, days, days.days)
-        job = self.wait(job.id)
+        created = self.create(request)
+        log.info("created CXone export %s for %s (%d days)", created.id, days, days.days)
+        job = self.wait(created.id)
         completed_at = _now()
         records: list[dict[str, Any]] = []
         paging = Paging()
@@ -256,14 +257,9 @@ class CxoneExportClient:
                 if attempt == attempts:
                     raise FormatMismatch(export_id, page, fmt, wrong.actual, attempts) from None
                 paging.format_retries += 1
+                again = (export_id, page, fmt, wrong.actual, attempt + 1, attempts)
                 log.warning(
-                    "CXone export %s page %d: expected %s, got %s; fetching it again (%d/%d)",
-                    export_id,
-                    page,
-                    fmt,
-                    wrong.actual,
-                    attempt + 1,
-                    attempts,
+                    "CXone export %s page %d: expected %s, got %s; fetching again (%d/%d)", *again
                 )
                 self._sleep(self.settings.format_retry_pause_s * attempt)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -1,12 +1,13 @@
 """The other side of the wire: independent Genesys Cloud and NICE CXone emulators.
 
-Serves what docs/api-contract.md describes, both vendors on one port. Laid out by vendor
-and flow: `genesys/<flow>/` (conversations, datatables, privacy, rules) each hold a flow's
-routes (`tutorial.py`, exporting an `Api`) and its state; `cxone/` is CXone under `/cxone` plus
-the data-lake webhook receiver. What every flow shares sits at this level: the app and its
-context, OAuth tokens, rate limits, fault switches, middleware, presigned `/files/…` downloads,
-value checks (`values.py`) and the `X-Genesys-Signature` HMAC (`signing.py`). No flow package
-imports another's.
+Serves what docs/api-contract.md describes, both vendors and both API modes on one port (the
+tutorial and platform paths do not collide). Laid out by vendor and flow: `genesys/<flow>/`
+(conversations, datatables, privacy, rules) each hold a flow's routes (`tutorial.py`, and
+`platform.py` for the real Platform API v2 where it exists, each exporting an `Api`) and state;
+`cxone/` is CXone under `/cxone` plus the data-lake webhook receiver. What every flow shares sits
+at this level: the app and its context, OAuth tokens and permissions, rate limits, fault
+switches, middleware, presigned `/files/…` downloads, value checks (`values.py`) and the
+`X-Genesys-Signature` HMAC (`signing.py`). No flow package imports another's.
 
 Imports nothing from the rest of cx_assets (if client and emulator shared models, a contract bug
 would cancel out); only the CLI, benchmarks and tests import it.

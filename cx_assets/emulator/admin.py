@@ -55,11 +55,17 @@ async def clear_faults(request: Request) -> JSONResponse:
 async def get_stats(request: Request) -> JSONResponse:
     ctx = _ctx(request)
     cxone = ctx.services.get("cxone")
+    jobs = ctx.services.get("details_jobs")
+    snapshot = ctx.stats.snapshot()
+    events = snapshot["events"]
     return JSONResponse(
         {
-            **ctx.stats.snapshot(),
+            **snapshot,
             "faults_fired": ctx.faults.fired(),
             "cxone_exports": cxone.exports.summaries() if cxone is not None else [],
+            "details_jobs_created": events.get("details_jobs_created", 0),
+            "details_jobs_cancelled": events.get("details_jobs_cancelled", 0),
+            "details_jobs": jobs.summaries() if jobs is not None else [],
         }
     )
 

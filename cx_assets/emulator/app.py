@@ -16,6 +16,7 @@ from cx_assets.emulator.context import Api, EmulatorContext
 from cx_assets.emulator.cxone import mounts as cxone_mounts
 from cx_assets.emulator.errors import EXCEPTION_HANDLERS
 from cx_assets.emulator.faults import FaultBoard
+from cx_assets.emulator.genesys.conversations import platform as conversation_jobs
 from cx_assets.emulator.genesys.conversations import tutorial as conversations
 from cx_assets.emulator.genesys.datatables import tutorial as datatables
 from cx_assets.emulator.genesys.privacy import tutorial as privacy
@@ -26,7 +27,14 @@ from cx_assets.emulator.ratelimit import RateLimiter
 from cx_assets.emulator.stats import Stats
 
 #: Every vendor API the emulator serves. A new API: a module exporting an `Api`, added here.
-APIS: tuple[Api, ...] = (conversations.API, datatables.API, privacy.API, rules.API)
+#: Tutorial and platform paths do not collide, so both modes are served at once.
+APIS: tuple[Api, ...] = (
+    conversations.API,
+    conversation_jobs.API,
+    datatables.API,
+    privacy.API,
+    rules.API,
+)
 
 
 def create_context(config: EmulatorConfig, apis: Sequence[Api] = APIS) -> EmulatorContext:
@@ -34,7 +42,13 @@ def create_context(config: EmulatorConfig, apis: Sequence[Api] = APIS) -> Emulat
     scopes = tuple(scope for api in apis for scope in api.scopes)
     return EmulatorContext(
         config=config,
-        tokens=TokenStore(config.clients, config.client_scopes, scopes, config.token_ttl_s),
+        tokens=TokenStore(
+            config.clients,
+            config.client_scopes,
+            scopes,
+            config.token_ttl_s,
+            client_permissions=config.client_permissions,
+        ),
         limiter=RateLimiter(config.rate_limit_per_minute, window_s=config.rate_window_s),
         faults=FaultBoard(config.faults, seed=config.seed),
         stats=Stats(),

@@ -1,5 +1,9 @@
 """OAuth client credentials: issue bearer tokens with scopes, check them on API calls.
 
+Platform paths authorise like Genesys does, by the permissions of the client's role
+(`client_permissions`; a client not named there has every permission), never by scope: a token
+without the permission gets the 403 `missing.any.permissions` naming it.
+
 Tokens live in memory only: after a restart every client sees 401 once and fetches a new token,
 which is what a real tenant does after a key rotation.
 """
@@ -31,6 +35,8 @@ class Grant:
     client_id: str
     scopes: frozenset[str]
     expires_at: float
+    #: The permissions of the client's role; None means every permission.
+    permissions: frozenset[str] | None = None
 
 
 class OAuthError(Exception):
@@ -50,9 +56,11 @@ class TokenStore:
         client_scopes: Mapping[str, tuple[str, ...]],
         known_scopes: tuple[str, ...],
         ttl_s: int,
+        client_permissions: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self._clients = dict(clients)
         self._client_scopes = {k: frozenset(v) for k, v in client_scopes.items()}
+        self._permissions = {k: frozenset(v) for k, v in (client_permissions or {}).items()}
         self.known_scopes = frozenset(known_scopes)
         self.ttl_s = ttl_s
         self._lock = threading.Lock()
@@ -77,7 +85,8 @@ class TokenStore:
                 )
             granted = requested
         token = secrets.token_urlsafe(32)
-        grant = Grant(client_id, granted, time.time() + self.ttl_s)
+        permissions = self._permissions.get(client_id)
+        grant = Grant(client_id, granted, time.time() + self.ttl_s, permissions)
         with self._lock:
             self._tokens[token] = grant
         return token, grant
@@ -163,6 +172,23 @@ async def issue_token(
 async def token_endpoint(request: Request) -> Response:
     """`POST /oauth/token`: client credentials by HTTP Basic or form fields."""
     return await issue_token(request, request.app.state.ctx.tokens)
+
+
+def missing_permission_message(permission: str) -> str:
+    return (
+        "Unable to perform the requested action. You are missing the following permission(s): "
+        f"[{permission}]"
+    )
+
+
+def require_permission(request: Request, *any_of: str) -> Grant:
+    """The caller's grant, or 403 naming the (first) permission when its role has none of them."""
+    grant: Grant | None = request.scope.get("cx.grant")
+    if grant is None:
+        raise ApiError(401, "a bearer token is required")
+    if grant.permissions is not None and not grant.permissions.intersection(any_of):
+        raise ApiError(403, missing_permission_message(any_of[0]), code="missing.any.permissions")
+    return grant
 
 
 def require_scope(request: Request, scope: str) -> Grant:

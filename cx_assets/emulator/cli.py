@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import logging
 import sys
 
 import uvicorn
 
 from cx_assets.emulator.app import create_app
-from cx_assets.emulator.config import EmulatorConfig
+from cx_assets.emulator.config import EmulatorConfig, parse_permissions
 from cx_assets.emulator.faults import Fault, FaultSpecError, parse_fault_spec
 
 log = logging.getLogger("cx_assets.emulator")
@@ -33,6 +34,11 @@ _FLAGS: dict[str, tuple[str, type]] = {
     "--cxone-records-per-day": ("cxone_records_per_day", int),
     "--cxone-missing-rate": ("cxone_missing_rate", float),
     "--cxone-rate-limit": ("cxone_rate_limit_per_minute", int),
+    "--details-conversations-per-day": ("details_conversations_per_day", int),
+    "--details-job-delay": ("details_job_delay_s", float),
+    "--details-job-lifetime": ("details_job_lifetime_s", float),
+    "--details-max-page-size": ("details_max_page_size", int),
+    "--details-availability-lag": ("details_availability_lag_s", float),
 }
 
 
@@ -50,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SPEC",
         help="e.g. http_429:rate=0.05 or corrupt_file:count=1 (repeatable)",
     )
+    parser.add_argument(
+        "--client-permissions",
+        default=None,
+        metavar="JSON",
+        help='platform permissions per client, e.g. {"emulator-client": []} (default: all)',
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn's log level")
     return parser
 
@@ -58,6 +70,10 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     config = EmulatorConfig.from_env()
     given = {name: getattr(args, name) for name, _ in _FLAGS.values()}
     changes: dict[str, object] = {k: v for k, v in given.items() if v is not None}
+    if args.client_permissions:
+        changes["client_permissions"] = parse_permissions(
+            "--client-permissions", args.client_permissions
+        )
     if args.fault:
         changes["faults"] = (*config.faults, *(parse_fault_spec(s) for s in args.fault))
     return dataclasses.replace(config, **changes)
@@ -68,6 +84,9 @@ def config_to_argv(config: EmulatorConfig) -> list[str]:
     argv: list[str] = []
     for flag, (name, _) in _FLAGS.items():
         argv += [flag, str(getattr(config, name))]
+    if config.client_permissions:
+        permissions = {k: list(v) for k, v in config.client_permissions.items()}
+        argv += ["--client-permissions", json.dumps(permissions)]
     for fault in config.faults:
         argv += ["--fault", _fault_spec(fault)]
     return argv

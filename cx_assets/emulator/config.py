@@ -69,6 +69,17 @@ class EmulatorConfig:
     #: `callback_backoff_s`, doubling each time.
     callback_attempts: int = 5
     callback_backoff_s: float = 0.5
+    #: Platform mode (analytics conversation details jobs): conversations per UTC day, the time a
+    #: job takes from QUEUED to FULFILLED, how long its results live after that, the largest
+    #: pageSize a results call may ask for, and how far `dataAvailabilityDate` lags now.
+    details_conversations_per_day: int = 200
+    details_job_delay_s: float = 0.2
+    details_job_lifetime_s: float = 3600.0
+    details_max_page_size: int = 1000
+    details_availability_lag_s: float = 6 * 3600.0
+    #: client_id -> the permissions its role has (platform paths); a client not named here has
+    #: every permission.
+    client_permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         checks = {
@@ -91,12 +102,19 @@ class EmulatorConfig:
             "webhook_secret": bool(self.webhook_secret),
             "callback_attempts": self.callback_attempts >= 1,
             "callback_backoff_s": self.callback_backoff_s >= 0,
+            "details_conversations_per_day": self.details_conversations_per_day >= 0,
+            "details_job_delay_s": self.details_job_delay_s >= 0,
+            "details_job_lifetime_s": self.details_job_lifetime_s > 0,
+            "details_max_page_size": self.details_max_page_size >= 1,
+            "details_availability_lag_s": self.details_availability_lag_s >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
             raise ValueError(f"emulator config out of range: {', '.join(bad)}")
         object.__setattr__(self, "state_dir", Path(self.state_dir))
         object.__setattr__(self, "faults", tuple(self.faults))
+        permissions = {str(k): tuple(v) for k, v in self.client_permissions.items()}
+        object.__setattr__(self, "client_permissions", MappingProxyType(permissions))
 
     @property
     def url(self) -> str:
@@ -148,6 +166,11 @@ class EmulatorConfig:
             "WEBHOOK_SECRET": ("webhook_secret", str),
             "CALLBACK_ATTEMPTS": ("callback_attempts", int),
             "CALLBACK_BACKOFF_S": ("callback_backoff_s", float),
+            "DETAILS_CONVERSATIONS_PER_DAY": ("details_conversations_per_day", int),
+            "DETAILS_JOB_DELAY_S": ("details_job_delay_s", float),
+            "DETAILS_JOB_LIFETIME_S": ("details_job_lifetime_s", float),
+            "DETAILS_MAX_PAGE_SIZE": ("details_max_page_size", int),
+            "DETAILS_AVAILABILITY_LAG_S": ("details_availability_lag_s", float),
         }
         for suffix, (name, cast) in casts.items():
             raw = env.get(f"CX_EMULATOR_{suffix}")
@@ -161,6 +184,8 @@ class EmulatorConfig:
         for suffix, name in (("CLIENTS", "clients"), ("CXONE_CLIENTS", "cxone_clients")):
             if raw := env.get(f"CX_EMULATOR_{suffix}"):
                 kwargs[name] = _clients(f"CX_EMULATOR_{suffix}", raw)
+        if raw := env.get("CX_EMULATOR_CLIENT_PERMISSIONS"):
+            kwargs["client_permissions"] = parse_permissions("CX_EMULATOR_CLIENT_PERMISSIONS", raw)
         if raw := env.get("CX_EMULATOR_FAULTS"):
             kwargs["faults"] = tuple(parse_fault_list(raw))
         return cls(**kwargs)  # type: ignore[arg-type]
@@ -174,3 +199,17 @@ def _clients(variable: str, raw: str) -> Mapping[str, str]:
     if not isinstance(clients, dict):
         raise ValueError(f"{variable} must be a JSON object of id -> secret")
     return MappingProxyType({str(k): str(v) for k, v in clients.items()})
+
+
+def parse_permissions(source: str, raw: str) -> Mapping[str, tuple[str, ...]]:
+    """`{"client-id": ["analytics:conversationDetail:view", ...]}` from JSON text."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{source} is not JSON: {exc}") from exc
+    ok = isinstance(data, dict) and all(
+        isinstance(v, list) and all(isinstance(p, str) for p in v) for v in data.values()
+    )
+    if not ok:
+        raise ValueError(f"{source} must be a JSON object of client id -> list of permissions")
+    return MappingProxyType({str(k): tuple(v) for k, v in data.items()})

@@ -1,7 +1,8 @@
 """The emulator's shared state, and the shape of a pluggable API module.
 
-A new Genesys flow is one `genesys/<flow>/tutorial.py` that exports an `Api` (its scopes, its
-routes and an optional service started with the app) plus one line in `app.APIS`. CXone is
+A new Genesys flow (or a flow's platform mode) is one `genesys/<flow>/tutorial.py` (or
+`platform.py`) that exports an `Api` (its scopes, its routes and an optional service started with
+the app) plus one line in `app.APIS`. CXone is
 mounted apart, under `/cxone` with its own tokens and budget (`cxone.mounts`), and keeps its
 services in the same `EmulatorContext.services`.
 """

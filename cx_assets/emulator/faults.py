@@ -30,6 +30,11 @@ FaultKind = Literal[
     "wrong_format",
     "drop_callback",
     "concurrent_edit",
+    "job_failed",
+    "job_expired",
+    "invalid_cursor",
+    "slow_job",
+    "watermark_lag",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 
@@ -37,6 +42,9 @@ FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 REQUEST_FAULTS = ("hang", "slow", "http_429", "http_5xx")
 #: Kinds that act on a presigned file download.
 FILE_FAULTS = ("drop_connection", "corrupt_file", "truncate_file")
+#: Kinds whose `after` is a parameter of the effect, not a count of requests to let through
+#: (`job_expired`: the job expires after `after` result pages).
+AFTER_IS_A_PARAMETER = ("job_expired",)
 
 DEFAULT_HANG_S = 600.0
 DEFAULT_SLOW_S = 2.0
@@ -193,7 +201,7 @@ class FaultBoard:
                     continue
                 if applies is not None and not applies(fault):
                     continue
-                if fault.after:
+                if fault.after and kind not in AFTER_IS_A_PARAMETER:
                     self._faults[index] = replace(fault, after=fault.after - 1)
                     continue
                 if fault.count is not None:

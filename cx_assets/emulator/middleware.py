@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cx_assets.emulator.auth import TokenStore
 from cx_assets.emulator.context import EmulatorContext
-from cx_assets.emulator.errors import error_response
+from cx_assets.emulator.errors import error_response, error_response_for, is_platform, rate_limited
 from cx_assets.emulator.faults import Fault
 from cx_assets.emulator.ratelimit import RateLimiter
 
@@ -43,10 +43,27 @@ async def _hold(receive: Receive, delay_s: float) -> Receive | None:
     return replay
 
 
+HTTP_DATE_RETRY_S = 2
+
+
 def _retry_after(fault: Fault) -> str:
     if fault.retry_after == "http-date":
-        return format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+        when = datetime.now(UTC) + timedelta(seconds=HTTP_DATE_RETRY_S)
+        return format_datetime(when, usegmt=True)
     return str(fault.retry_after if fault.retry_after is not None else 1)
+
+
+def _injected_429(path: str, fault: Fault) -> ASGIApp:
+    """The injected 429: the real body on platform paths, the first contract's elsewhere."""
+    if is_platform(path):
+        if fault.retry_after == "http-date":
+            response = rate_limited(HTTP_DATE_RETRY_S)
+            response.headers["Retry-After"] = _retry_after(fault)
+            return response
+        return rate_limited(int(fault.retry_after) if fault.retry_after is not None else 1)
+    return error_response(
+        429, "rate limit exceeded (injected fault)", headers={"Retry-After": _retry_after(fault)}
+    )
 
 
 class WireMiddleware:
@@ -79,16 +96,11 @@ class WireMiddleware:
                         return
                     receive = held
             if (fault := faults.take("http_429", path)) is not None:
-                response = error_response(
-                    429,
-                    "rate limit exceeded (injected fault)",
-                    headers={"Retry-After": _retry_after(fault)},
-                )
-                await response(scope, receive, counting_send)
+                await _injected_429(path, fault)(scope, receive, counting_send)
                 return
             if (fault := faults.take("http_5xx", path)) is not None:
                 code = fault.status or 503
-                response = error_response(code, f"server error {code} (injected fault)")
+                response = error_response_for(path, code, f"server error {code} (injected fault)")
                 await response(scope, receive, counting_send)
                 return
             await self.app(scope, receive, counting_send)
@@ -100,7 +112,8 @@ class BearerGuard:
     """On `{prefix}…`: 401 without a live token, then the per-client budget and its headers.
 
     One guard for both vendors: Genesys guards `/api/…` with its token store and announces the
-    budget with every header family; CXone (inside its `/cxone` mount, so the prefix is matched
+    budget with every header family (only `inin-ratelimit-*`, and the real 429 body, on the
+    platform paths); CXone (inside its `/cxone` mount, so the prefix is matched
     on the mount-relative route path) passes its own tokens, budget and `X-RateLimit-*` only.
     """
 
@@ -129,16 +142,21 @@ class BearerGuard:
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
         kind, _, token = header.partition(" ")
         grant = self.tokens.lookup(token.strip()) if kind.lower() == "bearer" else None
+        path = scope.get("path", "")
         if grant is None:
             reason = "a bearer token is required" if not token else "the token is invalid"
-            response = error_response(401, f"{reason} ({self.refused})")
+            response = error_response_for(path, 401, f"{reason} ({self.refused})")
             response.headers["WWW-Authenticate"] = "Bearer"
             await response(scope, receive, send)
             return
         verdict = self.limiter.hit(grant.client_id)
-        rate_headers = verdict.headers()
-        if self.rate_headers is not None:
+        platform = is_platform(path)  # the full path: inside the CXone mount it never matches
+        rate_headers = verdict.inin_headers() if platform else verdict.headers()
+        if self.rate_headers is not None and not platform:
             rate_headers = {name: rate_headers[name] for name in self.rate_headers}
+        if not verdict.allowed and platform:
+            await rate_limited(verdict.reset_s, rate_headers)(scope, receive, send)
+            return
         if not verdict.allowed:
             rate_headers["Retry-After"] = str(verdict.reset_s)
             response = error_response(

@@ -28,6 +28,10 @@ class Verdict:
             "inin-ratelimit-reset": str(self.reset_s),
         }
 
+    def inin_headers(self) -> dict[str, str]:
+        """Genesys' own family only: what the real Platform API v2 sends."""
+        return {k: v for k, v in self.headers().items() if k.startswith("inin-")}
+
 
 class RateLimiter:
     """A window opens at a client's first request and lasts 60 s; refused calls are not counted."""

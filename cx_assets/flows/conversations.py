@@ -23,6 +23,14 @@ from pathlib import Path
 from cx_assets.catalog.conversations import ExportRecord, FileRecord, register_export
 from cx_assets.catalog.failures import record_failure
 from cx_assets.flows.context import ProgressLog, Target
+from cx_assets.flows.conversations_platform import (
+    CONVERSATIONS_FILE,
+    DATASET,
+    PAGES_FORMAT,
+    SOURCE,
+    conversation_day,
+    publish_platform_day,
+)
 from cx_assets.genesys.conversations.tutorial import (
     ConversationExportClient,
     ExportError,
@@ -35,9 +43,7 @@ from cx_assets.lake.conversations import DEFAULT_MEMORY_LIMIT, normalise_convers
 from cx_assets.lake.conversations_schema import NormaliseResult, RawFile
 from cx_assets.lake.paths import DataLayout
 
-SOURCE = "genesys"
-DATASET = "conversations"
-PARQUET_NAME = "part-0.parquet"
+PARQUET_NAME = CONVERSATIONS_FILE
 QUARANTINE_NAME = "quarantine.jsonl"
 
 #: Opens a conversation-export client for one step (and closes it when the step is done).
@@ -120,12 +126,23 @@ class PublishedDay:
 
 @dataclass(frozen=True)
 class NormalisedDay:
-    """A day normalised into the lake and registered: the raw record it came from, what was
-    published, and the catalog's export row (its `finished_at` is when publishing ended)."""
+    """A day normalised into the lake and registered, whichever API mode landed it.
+
+    `rows` + `quarantined` account for every record the raw files hold; `tables` maps each lake
+    table the day published (`conversations` first; platform days add participants, sessions,
+    segments and metrics) to its Parquet file and rows. `export.finished_at` is when publishing
+    ended."""
 
     record: VerifiedExport
-    published: PublishedDay
+    rows: int
+    quarantined: int
+    tables: dict[str, tuple[Path, int]]
+    quarantine_dir: Path
     export: ExportRecord
+
+    @property
+    def parquet_path(self) -> Path:
+        return self.tables[DATASET][0]
 
 
 def normalise_day(
@@ -137,31 +154,48 @@ def normalise_day(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     threads: int | None = None,
 ) -> NormalisedDay:
-    """Normalise the day's verified raw export, publish it, and register it in the catalog.
+    """Normalise the day's verified raw files, publish them, and register the day in the catalog.
 
-    Raises `NoVerifiedExport` when the day has no verified raw export."""
+    Tutorial-mode files (JSONL/CSV) become the `conversations` table; platform-mode result pages
+    become it and four more. Raises `NoVerifiedExport` when the day has no verified raw export."""
     partition_key = day.isoformat()
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
     try:
         record = VerifiedExport.load(raw_dir)
     except FileNotFoundError:
         raise NoVerifiedExport(f"no verified export for {day} in {raw_dir}") from None
-    published = normalise_and_publish(
-        record, layout, day, memory_limit=memory_limit, threads=threads
-    )
-    export = export_record(record, partition_key, published.result, run_id)
+    if record.format == PAGES_FORMAT:
+        platform = publish_platform_day(
+            record, layout, day, memory_limit=memory_limit, threads=threads
+        )
+        rows = platform.result.rows[DATASET]
+        quarantined = platform.result.conversations_read - rows
+        tables = {DATASET: (platform.parquet_path, rows)} | {
+            name: (platform.lake_dir / f"{name}.parquet", count)
+            for name, count in platform.result.rows.items()
+            if name != DATASET
+        }
+        quarantine_dir = platform.quarantine_dir
+    else:
+        published = normalise_and_publish(
+            record, layout, day, memory_limit=memory_limit, threads=threads
+        )
+        rows, quarantined = published.result.row_count, published.result.quarantined
+        tables = {DATASET: (published.parquet_path, rows)}
+        quarantine_dir = published.quarantine_dir
+    export = export_record(record, partition_key, rows, quarantined, run_id)
     register_export(
         layout.catalog_path,
         export,
         file_records(record, partition_key, raw_dir / FILES_DIR),
         actor=run_id,
+        day=conversation_day(record, rows),
     )
-    if published.result.quarantined:
+    if quarantined:
         log.warning(
-            f"{published.result.quarantined} record(s) quarantined in {published.quarantine_dir} "
-            "(file, line, reason)"
+            f"{quarantined} record(s) quarantined in {quarantine_dir} (file, position, reason)"
         )
-    return NormalisedDay(record, published, export)
+    return NormalisedDay(record, rows, quarantined, tables, quarantine_dir, export)
 
 
 def normalise_and_publish(
@@ -208,7 +242,7 @@ def normalise_and_publish(
 
 
 def export_record(
-    record: VerifiedExport, partition_key: str, result: NormaliseResult, run_id: str
+    record: VerifiedExport, partition_key: str, rows: int, quarantined: int, run_id: str
 ) -> ExportRecord:
     """The catalog's row for one normalised export (status VERIFIED)."""
     stats = record.request_stats
@@ -227,8 +261,8 @@ def export_record(
         finished_at=dt.datetime.now(dt.UTC),
         file_count=len(record.files),
         bytes=record.bytes,
-        row_count=result.row_count,
-        quarantined_count=result.quarantined,
+        row_count=rows,
+        quarantined_count=quarantined,
         requests=int(stats.get("requests", 0)),
         retries=int(stats.get("retries", 0)) + record.file_retries,
         throttled=int(stats.get("throttled", 0)),

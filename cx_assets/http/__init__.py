@@ -10,6 +10,7 @@ from cx_assets.http.errors import (
     ForbiddenError,
     NotFoundError,
     RetriesExhausted,
+    UnreadableResponse,
 )
 from cx_assets.http.pacing import RateLimitPacer
 from cx_assets.http.redact import redact, redact_url
@@ -30,6 +31,7 @@ __all__ = [
     "RequestStats",
     "RetriesExhausted",
     "RetrySettings",
+    "UnreadableResponse",
     "genesys_base_urls",
     "parse_retry_after",
     "redact",

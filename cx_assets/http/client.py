@@ -102,8 +102,12 @@ class ApiClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         headers: Mapping[str, str] | None = None,
+        resend_on_timeout: bool = True,
     ) -> httpx.Response:
-        """Send with retries; the read 2xx response, or an `ApiError` subclass."""
+        """Send with retries; the read 2xx response, or an `ApiError` subclass.
+
+        `resend_on_timeout=False`: a POST whose answer timed out is not sent again (for creates
+        that must not run twice); the caller gets an `ApiError` with status None."""
         method = method.upper()
         url = self._resolve(path)
 
@@ -127,6 +131,7 @@ class ApiClient:
             stats=self.stats,
             secrets=self._secrets,
             sleep=self._sleep,  # call_with_retry counts its own waits
+            resend_on_timeout=resend_on_timeout,
         )
         if response.is_success:
             return response

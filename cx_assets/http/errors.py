@@ -75,6 +75,11 @@ class ConflictError(ApiError):
     """409: the resource is not in a state that allows this (e.g. export not COMPLETED yet)."""
 
 
+class UnreadableResponse(ApiError):
+    """A 2xx whose body lacks what the caller needs (a field missing, of the wrong type, not
+    JSON). A retry would read the same, so it fails once, naming the field and what arrived."""
+
+
 class RetriesExhausted(ApiError):
     """The retry policy gave up; `last_error` is the final attempt's failure."""
 

@@ -61,16 +61,19 @@ def is_retryable_status(status: int) -> bool:
     return status in (408, 429) or status >= 500
 
 
-def is_retryable_exception(method: str, exc: BaseException) -> bool:
+def is_retryable_exception(
+    method: str, exc: BaseException, *, resend_on_timeout: bool = True
+) -> bool:
     """Transport failures worth repeating. POST is not idempotent, so only when it surely was
     not sent, or on a read timeout: the POST may have created the resource, and we repeat it
     anyway because its callers (export creation) tolerate a duplicate; an orphan export costs
-    less than a failed run."""
+    less than a failed run. `resend_on_timeout=False` is for creates that must not run twice
+    (a Genesys details job holds one of the org's job slots): only the never-sent are repeated."""
     if not isinstance(exc, httpx.TransportError):
         return False
-    if method.upper() in IDEMPOTENT_METHODS:
+    if method.upper() in IDEMPOTENT_METHODS or isinstance(exc, _NOT_SENT):
         return True
-    return isinstance(exc, (*_NOT_SENT, httpx.ReadTimeout))
+    return resend_on_timeout and isinstance(exc, httpx.ReadTimeout)
 
 
 def call_with_retry(
@@ -82,9 +85,11 @@ def call_with_retry(
     stats: RequestStats,
     secrets: Callable[[], Iterable[str | None]] = tuple,
     sleep: Callable[[float], None] = time.sleep,
+    resend_on_timeout: bool = True,
 ) -> httpx.Response:
     """Call `send` until it returns a non-retryable response; raise RetriesExhausted (or the
-    ApiError for a non-retryable transport failure) otherwise. `send` must read the body."""
+    ApiError for a non-retryable transport failure) otherwise. `send` must read the body.
+    `resend_on_timeout`: see `is_retryable_exception`."""
     safe_url = redact_url(url)
 
     def wait(state: tenacity.RetryCallState) -> float:
@@ -117,7 +122,9 @@ def call_with_retry(
         stop=tenacity.stop_after_attempt(settings.max_attempts)
         | tenacity.stop_before_delay(settings.max_total_s),
         wait=wait,
-        retry=tenacity.retry_if_exception(lambda e: is_retryable_exception(method, e))
+        retry=tenacity.retry_if_exception(
+            lambda e: is_retryable_exception(method, e, resend_on_timeout=resend_on_timeout)
+        )
         | tenacity.retry_if_result(lambda r: is_retryable_status(r.status_code)),
         sleep=sleep,
         before_sleep=before_sleep,

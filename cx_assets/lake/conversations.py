@@ -126,22 +126,28 @@ CREATE VIEW rejected AS
 
 _OUTPUT_SELECT = """
 SELECT
-    k.interaction_id::VARCHAR AS interaction_id,
+    k.interaction_id::VARCHAR AS conversation_id,
     CAST(k.start_time AS DATE) AS conversation_date,
-    k.type::VARCHAR AS type,
-    k.channel::VARCHAR AS channel,
+    k.type::VARCHAR AS originating_direction,
+    k.channel::VARCHAR AS media_type,
     k.start_time::TIMESTAMPTZ AS start_time,
     k.end_time::TIMESTAMPTZ AS end_time,
     date_diff('millisecond', k.start_time, k.end_time)::BIGINT AS duration_ms,
+    NULL::VARCHAR[] AS division_ids,
     k.queue_id::VARCHAR AS queue_id,
     k.queue_name::VARCHAR AS queue_name,
     k.wrap_up_code::VARCHAR AS wrap_up_code,
     k.wrap_up_name::VARCHAR AS wrap_up_name,
+    NULL::BIGINT AS handle_ms,
     k.talk_ms::BIGINT AS talk_ms,
     k.hold_ms::BIGINT AS hold_ms,
     k.acw_ms::BIGINT AS acw_ms,
+    NULL::BIGINT AS acd_ms,
+    NULL::BIGINT AS abandon_ms,
     k.participant_count::INTEGER AS participant_count,
     k.agent_ids::VARCHAR[] AS agent_ids,
+    NULL::BOOLEAN AS abandoned,
+    'tutorial' AS api_mode,
     m.export_id::VARCHAR AS export_id,
     k.source_file::VARCHAR AS source_file
 FROM kept k CROSS JOIN meta m

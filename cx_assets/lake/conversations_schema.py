@@ -19,26 +19,33 @@ class Column(NamedTuple):
     description: str
 
 
-#: The lake's `conversations` schema, in file order; checks and the catalog view reuse it.
+#: The lake's `conversations` schema, in file order, the same in both API modes (a tutorial-mode
+#: day fills what its records carry, the rest is null); checks and the catalog view reuse it.
 CONVERSATION_COLUMNS: tuple[Column, ...] = (
-    Column("interaction_id", "VARCHAR", "Genesys interactionId; unique within a day, never null"),
+    Column("conversation_id", "VARCHAR", "conversationId (tutorial: interactionId); unique"),
     Column("conversation_date", "DATE", "UTC day of start_time (the partition day)"),
-    Column("type", "VARCHAR", "inbound, outbound or internal"),
-    Column("channel", "VARCHAR", "voice, chat, email, message or callback"),
+    Column("originating_direction", "VARCHAR", "inbound or outbound (tutorial: also internal)"),
+    Column("media_type", "VARCHAR", "voice, chat, email, message, callback, …"),
     Column("start_time", "TIMESTAMPTZ", "start of the conversation, UTC"),
-    Column("end_time", "TIMESTAMPTZ", "end of the conversation, UTC; null if missing/unparseable"),
+    Column("end_time", "TIMESTAMPTZ", "end of the conversation, UTC; null while it is ongoing"),
     Column("duration_ms", "BIGINT", "end_time - start_time in milliseconds"),
-    Column("queue_id", "VARCHAR", "ACD queue id; null for internal or abandoned calls"),
-    Column("queue_name", "VARCHAR", "ACD queue name"),
+    Column("division_ids", "VARCHAR[]", "divisions the conversation belongs to (platform mode)"),
+    Column("queue_id", "VARCHAR", "first ACD queue; null for internal or unrouted conversations"),
+    Column("queue_name", "VARCHAR", "ACD queue name (tutorial mode; platform records carry ids)"),
     Column("wrap_up_code", "VARCHAR", "wrap-up code id; null when none was set"),
-    Column("wrap_up_name", "VARCHAR", "wrap-up code name"),
-    Column("talk_ms", "BIGINT", "talk time in milliseconds (durations.talkMs)"),
-    Column("hold_ms", "BIGINT", "hold time in milliseconds (durations.holdMs)"),
-    Column("acw_ms", "BIGINT", "after-call work in milliseconds (durations.acwMs)"),
+    Column("wrap_up_name", "VARCHAR", "wrap-up code name (tutorial mode)"),
+    Column("handle_ms", "BIGINT", "handle time (sum of tHandle) in milliseconds"),
+    Column("talk_ms", "BIGINT", "talk time (sum of tTalk; tutorial: durations.talkMs)"),
+    Column("hold_ms", "BIGINT", "hold time (sum of tHeld; tutorial: durations.holdMs)"),
+    Column("acw_ms", "BIGINT", "after-call work (sum of tAcw; tutorial: durations.acwMs)"),
+    Column("acd_ms", "BIGINT", "time waiting in queue (sum of tAcd)"),
+    Column("abandon_ms", "BIGINT", "time before abandoning (sum of tAbandon)"),
     Column("participant_count", "INTEGER", "number of participants; null for CSV exports"),
     Column("agent_ids", "VARCHAR[]", "userIds of participants whose purpose is agent"),
-    Column("export_id", "VARCHAR", "id of the export the row came from"),
-    Column("source_file", "VARCHAR", "name of the raw export file the row came from"),
+    Column("abandoned", "BOOLEAN", "the customer hung up in queue (a tAbandon metric exists)"),
+    Column("api_mode", "VARCHAR", "platform or tutorial: which API mode landed the day"),
+    Column("export_id", "VARCHAR", "the export (tutorial) or details job (platform) of the row"),
+    Column("source_file", "VARCHAR", "the raw export file or result page the row came from"),
 )
 
 QUARANTINE_COLUMNS = ("source_file", "line", "reason", "raw")

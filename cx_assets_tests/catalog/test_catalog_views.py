@@ -109,5 +109,5 @@ def test_column_objects_with_descriptions_are_accepted() -> None:
 
     view = register_dataset_view("conversations", GLOB, CONVERSATION_COLUMNS)
 
-    assert view.columns[0] == ("interaction_id", "VARCHAR")
+    assert view.columns[0] == ("conversation_id", "VARCHAR")
     assert ("agent_ids", "VARCHAR[]") in view.columns

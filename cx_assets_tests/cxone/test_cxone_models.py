@@ -1,7 +1,8 @@
 """Contract: an export request that breaks a rule of the CXone API (format, 1-150 known columns,
 filter keys, page size 1-10000, end after start, span at most 90 days, unknown fields) fails
 before any request with a message naming the field and the limit; a valid one serialises to
-the wire shape (API names, ISO 8601 with milliseconds and Z)."""
+the tutorial's wire shape (API names, ISO 8601 with milliseconds and Z, `filters` always there).
+The create answer needs only `id`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from cx_assets.cxone.endpoints import RECORD_FIELDS
-from cx_assets.cxone.models import DateRange, ExportJob, ExportRequest
+from cx_assets.cxone.models import CreatedExport, DateRange, ExportJob, ExportRequest
 from cx_assets.cxone.ranges import DayRange
 
 UTC = dt.UTC
@@ -35,6 +36,7 @@ def test_wire_shape_uses_api_names_and_ms_z_instants() -> None:
         "dateRange": {"start": "2024-01-01T00:00:00.000Z", "end": "2024-02-01T00:00:00.000Z"},
         "format": "json",
         "columns": list(RECORD_FIELDS),
+        "filters": {},  # always sent, as the tutorial does (`filters or {}`)
         "pageSize": 250,
     }
 
@@ -114,3 +116,12 @@ def test_job_ignores_unknown_response_fields_but_checks_status() -> None:
     assert (job.status, job.errorMessage) == ("failed", "boom")
     with pytest.raises(ValidationError):
         ExportJob.model_validate({"id": "x1", "status": "done"})
+
+
+def test_create_answer_of_only_an_id_reads() -> None:
+    """The tutorial reads only `id` from the create answer; a `status` beside it is ignored."""
+    assert CreatedExport.model_validate({"id": "x1"}).id == "x1"
+    assert CreatedExport.model_validate({"id": "x1", "status": "pending"}).id == "x1"
+    with pytest.raises(ValidationError) as excinfo:
+        CreatedExport.model_validate({"status": "pending"})
+    assert excinfo.value.errors()[0]["loc"] == ("id",)

@@ -28,6 +28,8 @@ class Pipeline:
     instance: dg.DagsterInstance
 
     def resources(self, **genesys: Any) -> dict[str, Any]:
+        """Tutorial mode unless a test asks for `api_mode="platform"`."""
+        genesys.setdefault("api_mode", "tutorial")
         return {
             "genesys": GenesysCloudResource(
                 api_url=self.emulator.url,

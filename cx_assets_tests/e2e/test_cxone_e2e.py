@@ -29,12 +29,12 @@ from dagster._daemon.backfill import execute_backfill_iteration
 from cx_assets.catalog.queries import query
 from cx_assets.defs import cxone
 from cx_assets.defs.cxone.assets import ASSET_KEY
-from cx_assets.defs.resources import (
+from cx_assets.defs.cxone.resource import (
     CXONE_EMULATOR_CLIENT_ID,
     CXONE_EMULATOR_CLIENT_SECRET,
-    CatalogResource,
     CxoneResource,
 )
+from cx_assets.defs.resources import CatalogResource
 from cx_assets.emulator import EmulatorServer
 from cx_assets.lake.cxone import day_path
 from cx_assets.lake.paths import DataLayout

@@ -30,7 +30,8 @@ def api_client(emu: EmulatorServer, token: str | None = None) -> httpx.Client:
 
 
 def export_body(fmt: str = "jsonl", **changes: Any) -> dict[str, Any]:
-    return {"type": "conversations", "view": "detail", "format": fmt, **DAY, **changes}
+    """The tutorial's create body (`conversation` / `full`), with `changes` applied."""
+    return {"type": "conversation", "view": "full", "format": fmt, **DAY, **changes}
 
 
 def wait_for_status(client: httpx.Client, export_id: str, wanted: str) -> dict[str, Any]:
@@ -43,12 +44,19 @@ def wait_for_status(client: httpx.Client, export_id: str, wanted: str) -> dict[s
         time.sleep(0.02)
 
 
-def completed_manifest(client: httpx.Client, **body: Any) -> dict[str, Any]:
-    """Create an export, wait for COMPLETED, return its files manifest."""
+def completed_export(client: httpx.Client, **body: Any) -> tuple[str, list[dict[str, Any]]]:
+    """Create an export, wait for COMPLETED; its id and its manifest (a bare array of files)."""
     created = client.post("/api/v2/dataexports", json=export_body(**body))
     assert created.status_code == 202, created.text
     export = wait_for_status(client, created.json()["id"], "COMPLETED")
     assert export["status"] == "COMPLETED", export
     manifest = client.get(f"/api/v2/dataexports/{export['id']}/files")
     assert manifest.status_code == 200, manifest.text
-    return manifest.json()
+    files = manifest.json()
+    assert isinstance(files, list), files
+    return export["id"], files
+
+
+def completed_manifest(client: httpx.Client, **body: Any) -> list[dict[str, Any]]:
+    """Create an export, wait for COMPLETED, return its manifest: the array of file records."""
+    return completed_export(client, **body)[1]

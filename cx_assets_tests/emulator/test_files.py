@@ -8,12 +8,12 @@ import hashlib
 import httpx
 import pytest
 
-from .support import api_client, completed_manifest
+from .support import api_client, completed_export, completed_manifest
 
 
 @pytest.fixture
 def entry(emulator):
-    return completed_manifest(api_client(emulator))["files"][0]
+    return completed_manifest(api_client(emulator))[0]
 
 
 def _sha(data: bytes) -> str:
@@ -41,14 +41,13 @@ def test_tampered_and_unsigned_urls_are_403(entry):
 
 def test_expire_urls_fault_signs_already_expired_urls(emulator):
     client = api_client(emulator)
-    manifest = completed_manifest(client)
+    export_id, _ = completed_export(client)
     emulator.add_faults("expire_urls:count=1")
-    export_id = manifest["exportId"]
-    expired = client.get(f"/api/v2/dataexports/{export_id}/files").json()["files"][0]
+    expired = client.get(f"/api/v2/dataexports/{export_id}/files").json()[0]
     response = httpx.get(expired["uri"])
     assert response.status_code == 403
     assert "expired" in response.json()["message"]
-    fresh = client.get(f"/api/v2/dataexports/{export_id}/files").json()["files"][0]
+    fresh = client.get(f"/api/v2/dataexports/{export_id}/files").json()[0]
     assert httpx.get(fresh["uri"]).status_code == 200
 
 

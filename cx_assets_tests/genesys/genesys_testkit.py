@@ -39,6 +39,7 @@ FILE_ATTEMPTS = 3
 def resource_for(emu: EmulatorServer, **fields: Any) -> GenesysCloudResource:
     """The run's resource pointed at `emu`; `fields` override e.g. `request_timeout_s`."""
     config: dict[str, Any] = {
+        "api_mode": "tutorial",
         "api_url": emu.url,
         "login_url": emu.url,
         "client_id": emu.client_id,

@@ -43,7 +43,7 @@ def rows(parquet: Path) -> list[dict[str, Any]]:
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         cursor = con.execute(
-            "SELECT * FROM read_parquet(?) ORDER BY interaction_id", [str(parquet)]
+            "SELECT * FROM read_parquet(?) ORDER BY conversation_id", [str(parquet)]
         )
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
@@ -86,22 +86,28 @@ def test_jsonl_records_become_typed_utc_rows_with_derived_values(
     assert result.bytes_in == path.stat().st_size
     a, b = rows(result.out_file)
     assert a == {
-        "interaction_id": "a",
+        "conversation_id": "a",
         "conversation_date": DAY,
-        "type": "inbound",
-        "channel": "voice",
+        "originating_direction": "inbound",
+        "media_type": "voice",
         "start_time": dt.datetime(2024, 1, 1, 8, 0, tzinfo=UTC),
         "end_time": dt.datetime(2024, 1, 1, 8, 7, 12, 345000, tzinfo=UTC),
         "duration_ms": 432345,
+        "division_ids": None,
         "queue_id": "q-1",
         "queue_name": "Billing",
         "wrap_up_code": "w-1",
         "wrap_up_name": "Resolved",
+        "handle_ms": None,
         "talk_ms": 300000,
         "hold_ms": 12000,
         "acw_ms": 45000,
+        "acd_ms": None,
+        "abandon_ms": None,
         "participant_count": 5,
         "agent_ids": ["u-1", "u-2"],
+        "abandoned": None,
+        "api_mode": "tutorial",
         "export_id": "exp-1",
         "source_file": path.name,
     }
@@ -109,7 +115,11 @@ def test_jsonl_records_become_typed_utc_rows_with_derived_values(
     assert b["start_time"] == dt.datetime(2024, 1, 1, 8, 0, 0, 250000, tzinfo=UTC)
     assert b["duration_ms"] == 59750
     assert (b["queue_id"], b["queue_name"], b["wrap_up_code"]) == (None, None, None)
-    assert (b["type"], b["channel"], b["participant_count"]) == ("internal", "chat", 2)
+    assert (b["originating_direction"], b["media_type"], b["participant_count"]) == (
+        "internal",
+        "chat",
+        2,
+    )
     assert b["agent_ids"] == []
     # Nothing but the Parquet file is left beside it (scratch folder removed).
     assert [p.name for p in result.out_file.parent.iterdir()] == ["part-0.parquet"]
@@ -127,11 +137,11 @@ def test_csv_fills_only_the_columns_it_has(tmp_path: Path) -> None:
     assert_exact_schema(result.out_file)
     assert result.per_file == {path.name: (2, 0)}
     c1, c2 = rows(result.out_file)
-    assert (c1["channel"], c1["duration_ms"], c1["conversation_date"]) == ("voice", 1500, DAY)
+    assert (c1["media_type"], c1["duration_ms"], c1["conversation_date"]) == ("voice", 1500, DAY)
     assert c1["start_time"] == dt.datetime(2024, 1, 1, 8, tzinfo=UTC)
     for column in ("queue_id", "wrap_up_name", "talk_ms", "participant_count", "agent_ids"):
         assert c1[column] is None
-    assert (c2["type"], c2["channel"], c2["end_time"], c2["duration_ms"]) == (
+    assert (c2["originating_direction"], c2["media_type"], c2["end_time"], c2["duration_ms"]) == (
         "outbound",
         "email",
         None,
@@ -159,7 +169,7 @@ def test_each_kind_of_bad_input_is_quarantined_with_file_line_reason_and_raw(
     path = write_jsonl("day.jsonl", lines)
     result = run(tmp_path, jsonl(path))
 
-    assert [r["interaction_id"] for r in rows(result.out_file)] == ["ok-1", "ok-2"]
+    assert [r["conversation_id"] for r in rows(result.out_file)] == ["ok-1", "ok-2"]
     got = quarantine(result)
     assert [(q["source_file"], q["line"]) for q in got] == [
         ("day.jsonl", n) for n in (2, 3, 4, 5, 6, 7, 8, 9, 10)
@@ -186,9 +196,12 @@ def test_duplicates_keep_the_first_occurrence_across_files(
     )
     result = run(tmp_path, jsonl(first), jsonl(second))
 
-    kept = {r["interaction_id"]: r for r in rows(result.out_file)}
+    kept = {r["conversation_id"]: r for r in rows(result.out_file)}
     assert sorted(kept) == ["a", "b", "c"]
-    assert (kept["a"]["type"], kept["a"]["source_file"]) == ("inbound", "part-0.jsonl")
+    assert (kept["a"]["originating_direction"], kept["a"]["source_file"]) == (
+        "inbound",
+        "part-0.jsonl",
+    )
     assert [(q["source_file"], q["line"], q["reason"]) for q in quarantine(result)] == [
         ("part-1.jsonl", 2, "duplicate interactionId"),
         ("part-1.jsonl", 3, "duplicate interactionId"),
@@ -205,7 +218,7 @@ def test_csv_rows_with_the_wrong_number_of_fields_are_quarantined(tmp_path: Path
         ",inbound,2024-01-01T08:00:00Z,2024-01-01T08:01:00Z,voice\n"
     )
     result = run(tmp_path, RawFile(path=path, format="csv", name="day.csv", record_count=3))
-    assert [r["interaction_id"] for r in rows(result.out_file)] == ["c-1"]
+    assert [r["conversation_id"] for r in rows(result.out_file)] == ["c-1"]
     assert [(q["line"], q["reason"], q["raw"]) for q in quarantine(result)] == [
         (3, "expected 5 CSV fields, got 3", "c-2,inbound,2024-01-01T08:00:00Z"),
         (4, "missing interactionId", ",inbound,2024-01-01T08:00:00Z,2024-01-01T08:01:00Z,voice"),
@@ -234,7 +247,7 @@ def test_a_rerun_replaces_the_output_file(
     run(tmp_path, jsonl(path))
     path = write_jsonl("day.jsonl", [record("c")])
     result = run(tmp_path, jsonl(path))
-    assert [r["interaction_id"] for r in rows(result.out_file)] == ["c"]
+    assert [r["conversation_id"] for r in rows(result.out_file)] == ["c"]
     assert [p.name for p in result.out_file.parent.iterdir()] == ["part-0.parquet"]
 
 
@@ -264,7 +277,7 @@ def test_a_field_of_the_wrong_json_type_reads_as_null_and_keeps_the_record(
     odd = record("odd", durations={"talkMs": "lots", "holdMs": 5, "acwMs": 6})
     path = write_jsonl("day.jsonl", [record("a"), odd])
     result = run(tmp_path, jsonl(path))
-    got = {r["interaction_id"]: r for r in rows(result.out_file)}
+    got = {r["conversation_id"]: r for r in rows(result.out_file)}
     assert (got["odd"]["talk_ms"], got["odd"]["hold_ms"]) == (None, 5)
     assert got["a"]["talk_ms"] == 300000
     assert result.quarantined == 0
@@ -277,7 +290,7 @@ def test_bom_and_crlf_line_endings_are_read_with_correct_line_numbers(
     text = "\r\n".join([json.dumps(record("a")), "not json", json.dumps(record("b"))]) + "\r\n"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
     result = run(tmp_path, jsonl(path))
-    assert [r["interaction_id"] for r in rows(result.out_file)] == ["a", "b"]
+    assert [r["conversation_id"] for r in rows(result.out_file)] == ["a", "b"]
     assert [(q["line"], q["raw"]) for q in quarantine(result)] == [(2, "not json")]
 
 

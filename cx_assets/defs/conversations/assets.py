@@ -21,14 +21,23 @@ from cx_assets.flows.conversations import (
     export_day_to_raw,
     normalise_day,
 )
+from cx_assets.flows.conversations_platform import CONVERSATIONS_FILE, DATASET, export_platform_day
+from cx_assets.genesys.conversations.platform import DetailsJobError
 from cx_assets.genesys.conversations.tutorial import ExportError
 from cx_assets.http.errors import ApiError
+from cx_assets.lake.conversation_details_schema import TABLES
 from cx_assets.lake.conversations_schema import CONVERSATION_COLUMNS
 
 register_dataset_view(
-    "conversations", "genesys/conversations/date=*/*.parquet", CONVERSATION_COLUMNS
+    "conversations", f"genesys/conversations/date=*/{CONVERSATIONS_FILE}", CONVERSATION_COLUMNS
 )
+for _table, _columns in TABLES.items():
+    if _table != DATASET:  # platform-mode days only: participants, sessions, segments, metrics
+        register_dataset_view(
+            f"conversation_{_table}", f"genesys/conversations/date=*/{_table}.parquet", _columns
+        )
 
+FLOW = "conversations"
 EXPORT_ASSET = "genesys_conversation_export"
 CONVERSATIONS_ASSET = "genesys_conversations"
 
@@ -37,7 +46,7 @@ CONVERSATIONS_ASSET = "genesys_conversations"
     name=EXPORT_ASSET,
     group_name="genesys_exports",
     partitions_def=daily_partitions,
-    pool="genesys_api",
+    pool="genesys_analytics_jobs",
     kinds={"genesys", "json"},
     retry_policy=TRANSIENT_RETRY,
     check_specs=[
@@ -45,41 +54,62 @@ CONVERSATIONS_ASSET = "genesys_conversations"
             checks.FILES_MATCH_MANIFEST,
             asset=EXPORT_ASSET,
             blocking=True,
-            description="Every file on disk has the size and SHA-256 the export manifest states.",
-        )
+            description="Every raw file on disk has the size and SHA-256 recorded when it was "
+            "written (tutorial: the manifest's; platform: each result page as served).",
+        ),
+        dg.AssetCheckSpec(
+            checks.DAY_IS_FINAL,
+            asset=EXPORT_ASSET,
+            description="WARN while the day ends after Genesys' analytics watermark "
+            "(dataAvailabilityDate): the day is provisional and is re-pulled by the schedule.",
+        ),
     ],
 )
 def genesys_conversation_export(
     context: dg.AssetExecutionContext, genesys: GenesysCloudResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
-    """One UTC day of Genesys Cloud conversations, exactly as the bulk export served them.
+    """One UTC day of Genesys Cloud conversations, exactly as the API served them.
 
-    Creates a data export for the day, waits for it, and downloads every manifest file with its
-    SHA-256 checked while streaming. The day's folder under `raw/genesys/conversations/` is
-    replaced only once all files are verified, so a failed run leaves the previous copy intact.
+    Platform mode runs one analytics conversation details job for the day and writes every
+    result page with its SHA-256; tutorial mode downloads the data export's manifest files. The
+    day's folder under `raw/genesys/conversations/` is replaced only once everything landed, so
+    a failed run leaves the previous copy intact.
     """
     day = dt.date.fromisoformat(context.partition_key)
-    target = genesys.target("conversations")
+    target = genesys.target(FLOW)
     try:
-        exported = export_day_to_raw(
-            genesys.export_client,
-            catalog.layout,
-            day,
-            target=target,
-            run_id=context.run.run_id,
-            log=context.log,
-        )
-    except (ApiError, ExportError) as exc:
+        if genesys.mode_for(FLOW) == "platform":
+            record, raw_dir = export_platform_day(
+                genesys.details_client,
+                catalog.layout,
+                day,
+                target=target,
+                run_id=context.run.run_id,
+                log=context.log,
+            )
+        else:
+            exported = export_day_to_raw(
+                genesys.export_client,
+                catalog.layout,
+                day,
+                target=target,
+                run_id=context.run.run_id,
+                log=context.log,
+            )
+            record, raw_dir = exported.record, exported.raw_dir
+    except (ApiError, ExportError, DetailsJobError) as exc:
         _fail(day, exc)
     return dg.MaterializeResult(
-        metadata=metadata.export_metadata(exported.record, exported.raw_dir),
-        check_results=[checks.files_match_manifest(exported.raw_dir, exported.record)],
+        metadata=metadata.export_metadata(record, raw_dir),
+        check_results=[checks.files_match_manifest(raw_dir, record), checks.day_is_final(record)],
     )
 
 
 def _fail(day: dt.date, exc: Exception) -> NoReturn:
     """Fail the step (the flow has audited the failure); only errors a retry could fix are
     retried."""
+    # A failed, expired or timed-out job is worth a fresh one; a 4xx (a missing permission, a
+    # refused query) is not.
     retriable = not isinstance(exc, ApiError) or exc.transient
     raise dg.Failure(
         description=f"Genesys export for {day} failed: {exc}", allow_retries=retriable
@@ -102,7 +132,13 @@ def _fail(day: dt.date, exc: Exception) -> NoReturn:
         dg.AssetCheckSpec(
             checks.ROWS_MATCH_FILES,
             asset=CONVERSATIONS_ASSET,
-            description="Rows written plus rows quarantined equal the records the files hold.",
+            description="Rows written plus rows quarantined equal the records the files hold "
+            "(platform: the conversations the job served).",
+        ),
+        dg.AssetCheckSpec(
+            checks.CONVERSATION_ID_UNIQUE,
+            asset=CONVERSATIONS_ASSET,
+            description="Each conversation id appears once in the day.",
         ),
     ],
 )
@@ -111,9 +147,11 @@ def genesys_conversations(
 ) -> dg.MaterializeResult:
     """Conversations of one UTC day as typed Parquet, registered in the DuckDB catalog.
 
-    Normalises the verified raw files (JSONL or CSV) into `lake/genesys/conversations/date=…/`;
-    malformed or misplaced records go to `quarantine/` with file, line and reason. Query with
-    `SELECT * FROM conversations` in `catalog.duckdb`. A re-run replaces the day whole.
+    Normalises the verified raw files into `lake/genesys/conversations/date=…/`: the
+    `conversations` view (one row per conversation, the same columns in both API modes) and, for
+    platform-mode days, `conversation_participants`, `conversation_sessions`,
+    `conversation_segments` and `conversation_metrics`. Unreadable records go to `quarantine/`
+    with file, position and reason. A re-run replaces the day whole.
     """
     day = dt.date.fromisoformat(context.partition_key)
     try:
@@ -123,11 +161,12 @@ def genesys_conversations(
             f"No verified export for {day}: materialise {EXPORT_ASSET} for this day first.",
             allow_retries=False,
         ) from None
-    record, published = normalised.record, normalised.published
+    record = normalised.record
     return dg.MaterializeResult(
-        metadata=metadata.conversations_metadata(record, published.result, published.parquet_path),
+        metadata=metadata.conversations_metadata(record, normalised),
         check_results=[
-            checks.schema_conforms(published.parquet_path),
-            checks.rows_match_files(record, published.result),
+            checks.schema_conforms(normalised.tables),
+            checks.rows_match_files(record, normalised.rows, normalised.quarantined),
+            checks.conversation_id_unique(normalised.parquet_path),
         ],
     )

@@ -10,8 +10,10 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from cx_assets.flows.conversations import NormalisedDay
+from cx_assets.flows.conversations_platform import is_final
 from cx_assets.genesys.conversations.verified import VerifiedExport
-from cx_assets.lake.conversations_schema import CONVERSATION_COLUMNS, NormaliseResult
+from cx_assets.lake.conversations_schema import CONVERSATION_COLUMNS
 
 PREVIEW_ROWS = 5
 
@@ -28,10 +30,14 @@ def _request_metadata(record: VerifiedExport) -> dict[str, dg.RawMetadataValue]:
 
 
 def export_metadata(record: VerifiedExport, raw_dir: Path) -> dict[str, dg.RawMetadataValue]:
+    watermark = record.data_availability
     return {
         "export_id": record.export_id,
+        "api_mode": record.api_mode,
         "api_base_url": record.api_base_url,
         "emulator": record.is_emulator,
+        "data_availability_date": watermark.isoformat() if watermark else "none (tutorial mode)",
+        "day_status": _day_status(record),
         "files": len(record.files),
         "bytes": record.bytes,
         "sha256": dg.MetadataValue.md(
@@ -41,6 +47,12 @@ def export_metadata(record: VerifiedExport, raw_dir: Path) -> dict[str, dg.RawMe
         "export_seconds": round((record.finished_at - record.requested_at).total_seconds(), 3),
         **_request_metadata(record),
     }
+
+
+def _day_status(record: VerifiedExport) -> str:
+    if record.data_availability is None:
+        return "unknown"
+    return "final" if is_final(record.day, record.data_availability) else "provisional"
 
 
 def column_schema() -> dg.TableSchema:
@@ -54,7 +66,14 @@ def column_schema() -> dg.TableSchema:
 
 def preview(parquet_path: Path) -> str:
     frame = pl.read_parquet(
-        parquet_path, columns=["interaction_id", "type", "channel", "start_time", "duration_ms"]
+        parquet_path,
+        columns=[
+            "conversation_id",
+            "originating_direction",
+            "media_type",
+            "start_time",
+            "duration_ms",
+        ],
     ).head(PREVIEW_ROWS)
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
@@ -63,16 +82,22 @@ def preview(parquet_path: Path) -> str:
 
 
 def conversations_metadata(
-    record: VerifiedExport, result: NormaliseResult, parquet_path: Path
+    record: VerifiedExport, normalised: NormalisedDay
 ) -> dict[str, dg.RawMetadataValue]:
+    parquet_path = normalised.parquet_path
     return {
-        "dagster/row_count": result.row_count,
-        "dagster/partition_row_count": result.row_count,
+        "dagster/row_count": normalised.rows,
+        "dagster/partition_row_count": normalised.rows,
         "dagster/column_schema": column_schema(),
         "dagster/table_name": "conversations",
         "export_id": record.export_id,
+        "api_mode": record.api_mode,
         "emulator": record.is_emulator,
-        "rows_quarantined": result.quarantined,
+        "day_status": _day_status(record),
+        "rows_quarantined": normalised.quarantined,
+        "table_rows": dg.MetadataValue.md(
+            "\n".join(f"- `{name}`: {rows}" for name, (_, rows) in normalised.tables.items())
+        ),
         "bytes_in": record.bytes,
         "parquet": dg.MetadataValue.path(str(parquet_path)),
         "preview": dg.MetadataValue.md(preview(parquet_path)),

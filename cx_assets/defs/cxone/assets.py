@@ -24,8 +24,9 @@ import dagster as dg
 from cx_assets.catalog.views import register_dataset_view
 from cx_assets.defs.cxone import checks, metadata
 from cx_assets.defs.cxone.partitions import CXONE_BACKFILL_POLICY, cxone_daily_partitions
+from cx_assets.defs.cxone.resource import CxoneResource
 from cx_assets.defs.policies import TRANSIENT_RETRY
-from cx_assets.defs.resources import CatalogResource, CxoneResource
+from cx_assets.defs.resources import CatalogResource
 from cx_assets.flows import cxone as flow
 from cx_assets.flows.cxone import LandedDay
 from cx_assets.lake.cxone import INTERACTION_COLUMNS, VIEW_GLOB, VIEW_NAME

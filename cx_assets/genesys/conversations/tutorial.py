@@ -15,11 +15,21 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from cx_assets.genesys.conversations import endpoints
-from cx_assets.genesys.conversations.models import ExportJob, ExportRequest, Manifest, ManifestFile
+from cx_assets.genesys.conversations.models import (
+    CreatedExport,
+    ExportJob,
+    ExportRequest,
+    Manifest,
+    ManifestFile,
+    read_body,
+    read_manifest,
+    read_response,
+)
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
 from cx_assets.http.polling import PollTimeout, poll_until
@@ -105,12 +115,15 @@ class ConversationExportClient:
         self.settings = settings or ExportSettings()
         self._sleep = sleep
 
-    def create(self, request: ExportRequest) -> ExportJob:
-        body = self.api.post_json(endpoints.DATAEXPORTS_PATH, request.to_json())
-        return ExportJob.model_validate(body)
+    def create(self, request: ExportRequest) -> CreatedExport:
+        """Start an export; the answer need carry only its `id` (the tutorial's promise)."""
+        response = self.api.request("POST", endpoints.DATAEXPORTS_PATH, json=request.to_json())
+        return read_response(response, lambda body: read_body(CreatedExport, body))
 
     def status(self, export_id: str) -> ExportJob:
-        return ExportJob.model_validate(self.api.get_json(endpoints.export_path(export_id)))
+        response = self.api.request("GET", endpoints.export_path(export_id))
+        # the id is in the path: a status body without one still reads
+        return read_response(response, lambda body: read_body(ExportJob, _with_id(body, export_id)))
 
     def wait(self, export_id: str) -> ExportJob:
         """Poll until COMPLETED with a growing, bounded interval; FAILED or timeout raise."""
@@ -138,7 +151,9 @@ class ConversationExportClient:
             ) from None
 
     def manifest(self, export_id: str) -> Manifest:
-        return Manifest.model_validate(self.api.get_json(endpoints.export_files_path(export_id)))
+        """The file records, from a bare array (the tutorial) or an object with `files`."""
+        response = self.api.request("GET", endpoints.export_files_path(export_id))
+        return read_response(response, read_manifest)
 
     def download_all(self, export_id: str, manifest: Manifest, dest: Path) -> DownloadReport:
         """Download every manifest file into `dest`, verified; refresh the manifest on 403s.
@@ -184,7 +199,7 @@ class ConversationExportClient:
                 if name not in fresh:
                     raise DownloadFailed(f"export {export_id}: {name} vanished from the manifest")
                 pending[name] = fresh[name]
-        report.files.sort(key=lambda f: f.manifest.name)
+        report.files.sort(key=lambda f: f.manifest.sort_key)
         return report
 
     def _download_file(
@@ -245,9 +260,9 @@ def export_day(
     """Run the whole protocol for one UTC day into `dest` (a staging folder)."""
     request = ExportRequest.for_day(day, fmt)  # type: ignore[arg-type]
     requested_at = _now()
-    job = client.create(request)
-    log.info("created export %s for %s", job.id, day)
-    job = client.wait(job.id)
+    created = client.create(request)
+    log.info("created export %s for %s", created.id, day)
+    job = client.wait(created.id)
     completed_at = _now()
     manifest = client.manifest(job.id)
     _check_partitions(manifest.files, day)
@@ -256,9 +271,14 @@ def export_day(
 
 
 def _check_partitions(files: Sequence[ManifestFile], day: dt.date) -> None:
-    wrong = [f.name for f in files if f.partition != day.isoformat()]
+    """A partition that names a day (older servers) must name this one; an index says nothing."""
+    wrong = [f.name for f in files if f.day not in (None, day)]
     if wrong:
         raise ExportError(f"manifest files for another day than {day}: {', '.join(wrong)}")
+
+
+def _with_id(body: Any, export_id: str) -> Any:
+    return {"id": export_id, **body} if isinstance(body, dict) else body
 
 
 def _now() -> dt.datetime:

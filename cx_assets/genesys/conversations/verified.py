@@ -28,7 +28,8 @@ class VerifiedFileEntry(BaseModel):
     format: str
     size: int
     sha256: str
-    partition: str
+    #: As the manifest stated it: the file's index (tutorial), or a `YYYY-MM-DD` day (older).
+    partition: int | str
     record_count: int | None
     uri: str  # redacted: no query string
     attempts: int
@@ -49,6 +50,10 @@ class VerifiedExport(BaseModel):
     file_retries: int
     request_stats: dict[str, float]
     files: list[VerifiedFileEntry]
+    #: Which API landed the files; platform-mode files are details-job result pages.
+    api_mode: str = "tutorial"
+    #: Platform mode: the analytics watermark the job was fetched under (None in tutorial mode).
+    data_availability: dt.datetime | None = None
 
     @property
     def bytes(self) -> int:
@@ -63,7 +68,7 @@ class VerifiedExport(BaseModel):
         is_emulator: bool,
         request_stats: dict[str, float],
     ) -> VerifiedExport:
-        by_name = {f.manifest.name: f for f in export.report.files}
+        done = sorted(export.report.files, key=lambda f: f.manifest.sort_key)
         return cls(
             export_id=export.job.id,
             day=export.day,
@@ -88,7 +93,7 @@ class VerifiedExport(BaseModel):
                     uri=redact_url(d.manifest.uri),
                     attempts=d.attempts,
                 )
-                for d in (by_name[name] for name in sorted(by_name))
+                for d in done
             ],
         )
 

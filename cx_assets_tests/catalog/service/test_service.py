@@ -229,10 +229,10 @@ def test_dataset_gives_schema_partitions_and_readable_parquet_paths(
 ) -> None:
     dataset = client.get("/catalog/datasets/conversations").json()
     assert [c["name"] for c in dataset["columns"]][:4] == [
-        "interaction_id",
+        "conversation_id",
         "conversation_date",
-        "type",
-        "channel",
+        "originating_direction",
+        "media_type",
     ]
     assert [p["partition"] for p in dataset["partitions"]] == list(DAYS)
     # What the service says a query engine should read holds exactly the view's rows.

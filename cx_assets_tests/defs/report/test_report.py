@@ -17,12 +17,12 @@ import dagster as dg
 import pytest
 
 from cx_assets.defs import cxone, report
-from cx_assets.defs.resources import (
+from cx_assets.defs.cxone.resource import (
     CXONE_EMULATOR_CLIENT_ID,
     CXONE_EMULATOR_CLIENT_SECRET,
-    CatalogResource,
     CxoneResource,
 )
+from cx_assets.defs.resources import CatalogResource
 from cx_assets.emulator import EmulatorServer
 from cx_assets_tests.e2e.pipeline_testkit import FAST_EMULATOR, Pipeline, make_instance
 
@@ -93,7 +93,8 @@ def test_numbers_equal_direct_sql(pipeline: Pipeline) -> None:
     )
     assert metadata["cxone_completeness"] == pytest.approx(integrity)
     by_channel = pipeline.sql(
-        "SELECT channel, type, count(*) FROM conversations WHERE conversation_date = ? "
+        "SELECT media_type, originating_direction, count(*) FROM conversations "
+        "WHERE conversation_date = ? "
         "GROUP BY ALL ORDER BY 1, 2",
         [WITH_CXONE],
     )

@@ -49,7 +49,7 @@ def test_resource_client_downloads_a_day_as_served(emulator: EmulatorServer, des
     assert export.day == DAY
     [entry] = export.manifest.files
     assert entry.name.endswith(".jsonl")
-    assert entry.partition == DAY.isoformat()
+    assert entry.partition == 0  # the tutorial's partition: the file's index
     lines = (dest / entry.name).read_bytes().splitlines()
     assert len(lines) == entry.recordCount == 40
     first = json.loads(lines[0])
@@ -91,6 +91,15 @@ def test_multi_file_day_downloads_every_file_concurrently(
     threads = {r.threadName for r in caplog.records if "failed: " in r.getMessage()}
     assert len(threads) > 1
     assert all(name.startswith("genesys-download") for name in threads)
+
+
+def test_the_request_sent_is_the_tutorials(emulator: EmulatorServer) -> None:
+    """`type: conversation`, `view: full`, as the tutorial's example sends them."""
+    with fast_client(emulator) as client:
+        created = client.create(ExportRequest.for_day(DAY))
+        echoed = client.api.get_json(endpoints.export_path(created.id))
+    assert (echoed["type"], echoed["view"], echoed["format"]) == ("conversation", "full", "jsonl")
+    assert echoed["startDate"] == "2024-01-01T00:00:00.000Z"
 
 
 def _file_count(client: ConversationExportClient) -> int:

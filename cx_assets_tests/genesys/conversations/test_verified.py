@@ -1,6 +1,7 @@
 """Contract: `VerifiedExport.from_day_export` records what was verified (names, sizes, checksums,
-partitions, attempts, retries) in file-name order, with every URI stripped of its query, so the
-`export.json` kept beside the files carries no presigned signature; it round-trips through disk.
+partitions, attempts, retries) in file order (index partitions numerically, then by name), with
+every URI stripped of its query, so the `export.json` kept beside the files carries no presigned
+signature; it round-trips through disk, index partitions as integers.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def test_uris_are_redacted_to_scheme_host_and_path(tmp_path: Path) -> None:
     ]
 
 
-def test_record_keeps_what_was_verified_in_name_order(tmp_path: Path) -> None:
+def test_record_keeps_what_was_verified_in_file_order(tmp_path: Path) -> None:
     record = _record(_day_export(tmp_path))
     assert record.export_id == "exp-1"
     assert record.day == DAY
@@ -87,6 +88,42 @@ def test_record_keeps_what_was_verified_in_name_order(tmp_path: Path) -> None:
     ]
     assert record.bytes == 201
     assert (record.requested_at, record.finished_at) == (T0, T0 + dt.timedelta(seconds=9))
+
+
+def test_index_partitions_are_kept_in_numeric_order_and_round_trip(tmp_path: Path) -> None:
+    """The tutorial's records: no name (derived), an integer partition, no recordCount."""
+    entries = [
+        ManifestFile.model_validate(
+            {
+                "uri": f"{BASE}/s3/{p}?{QUERY}",
+                "size": p,
+                "format": "jsonl",
+                "checksum": f"sha256:{p:064x}",
+                "partition": p,
+            }
+        )
+        for p in (10, 2, 0)
+    ]
+    export = DayExport(
+        day=DAY,
+        job=ExportJob(id="exp-2", status="COMPLETED"),
+        manifest=Manifest(files=entries),
+        report=DownloadReport(
+            files=[DownloadedFile(manifest=e, path=tmp_path / e.name, attempts=1) for e in entries]
+        ),
+        requested_at=T0,
+        completed_at=T0,
+        finished_at=T0,
+    )
+    record = _record(export)
+    assert [(f.name, f.partition, f.record_count) for f in record.files] == [
+        ("partition_0.jsonl", 0, None),
+        ("partition_2.jsonl", 2, None),
+        ("partition_10.jsonl", 10, None),
+    ]
+    assert record.format == "jsonl"  # the status named no format: the manifest's
+    record.save(tmp_path)
+    assert VerifiedExport.load(tmp_path) == record
 
 
 def test_format_falls_back_to_the_manifest(tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 SCOPE = "dataexports:read"
 BASE = "/api/v2/dataexports"
 FIELDS = ("type", "view", "format", "startDate", "endDate")
+#: The tutorial's values first; the older `conversations` / `detail` stay accepted.
+ALLOWED = {"type": ("conversation", "conversations"), "view": ("full", "detail")}
 MAX_WINDOW = timedelta(days=31)
 MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 FAILED_REASON = "export failed: the emulator's export_failed fault is set"
@@ -64,7 +66,7 @@ def validate_request(body: Any) -> dict[str, str]:
         raise ApiError(
             400, f"unknown field(s): {', '.join(unknown)}; allowed fields: {', '.join(FIELDS)}"
         )
-    for name, allowed in (("type", ("conversations",)), ("view", ("detail",))):
+    for name, allowed in ALLOWED.items():
         if body.get(name) not in allowed:
             raise ApiError(400, f"{name} must be {' or '.join(map(repr, allowed))}")
     if body.get("format") not in MEDIA_TYPES:
@@ -256,20 +258,22 @@ async def list_files(request: Request) -> JSONResponse:
     expired = ctx.faults.take("expire_urls", request.url.path) is not None
     base = str(request.base_url).rstrip("/")
     files = []
-    for item in export["files"]:
+    # The tutorial's manifest: a bare array; `partition` is the file's index in the export.
+    # `name` and `recordCount` are extras a client may use but must not need.
+    for index, item in enumerate(export["files"]):
         path = f"/files/{export['id']}/{item['name']}"
         files.append(
             {
                 "uri": f"{base}{path}?{ctx.signer.query(path, expired=expired)}",
-                "name": item["name"],
                 "size": item["size"],
                 "format": export["request"]["format"],
                 "checksum": f"sha256:{item['sha256']}",
-                "partition": item["partition"],
+                "partition": index,
+                "name": item["name"],
                 "recordCount": item["record_count"],
             }
         )
-    return JSONResponse({"exportId": export["id"], "files": files})
+    return JSONResponse(files)
 
 
 def _start(ctx: EmulatorContext) -> ExportStore:

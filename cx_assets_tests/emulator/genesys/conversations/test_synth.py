@@ -98,6 +98,7 @@ def test_malformed_lines_appear_at_the_configured_rate(tmp_path):
 def test_multi_file_day_over_http(emulator_factory):
     emu = emulator_factory(records_per_day=200, max_file_bytes=100_000)
     manifest = completed_manifest(api_client(emu))
-    assert len(manifest["files"]) > 1
-    assert sum(f["recordCount"] for f in manifest["files"]) == 200
-    assert {f["partition"] for f in manifest["files"]} == {"2024-01-01"}
+    assert len(manifest) > 1
+    assert sum(f["recordCount"] for f in manifest) == 200
+    assert [f["partition"] for f in manifest] == list(range(len(manifest)))  # file indexes
+    assert all(f["name"].startswith("conversations-2024-01-01-") for f in manifest)

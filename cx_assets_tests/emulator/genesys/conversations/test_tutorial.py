@@ -1,5 +1,8 @@
-"""Data export contract: create → QUEUED → COMPLETED, a manifest whose sizes, checksums and
-record counts match the downloaded bytes, 400s naming the field and limit, 404 and 409."""
+"""Data export contract: the tutorial's request (`conversation` / `full`, and the older
+`conversations` / `detail`) creates an export, QUEUED → COMPLETED; the manifest is the tutorial's
+bare array of `uri, size, format, checksum, partition` (the file's index) records, with the
+extras `name` and `recordCount`, whose sizes, checksums and counts match the downloaded bytes;
+400s name the field and limit; 404 and 409."""
 
 from __future__ import annotations
 
@@ -16,23 +19,32 @@ from cx_assets_tests.emulator.support import (
     wait_for_status,
 )
 
+#: The request body exactly as the tutorial's example sends it.
+TUTORIAL_BODY = {
+    "type": "conversation",
+    "view": "full",
+    "format": "jsonl",
+    "startDate": "2024-01-01T00:00:00.000Z",
+    "endDate": "2024-01-02T00:00:00.000Z",
+}
+
 
 def test_jsonl_export_lifecycle_and_checksums(emulator):
     client = api_client(emulator)
-    created = client.post("/api/v2/dataexports", json=export_body())
+    created = client.post("/api/v2/dataexports", json=TUTORIAL_BODY)
     assert created.status_code == 202
     export = created.json()
-    assert export["status"] == "QUEUED"
-    assert export["type"] == "conversations" and export["format"] == "jsonl"
+    assert export["id"] and export["status"] == "QUEUED"
+    assert export["type"] == "conversation" and export["view"] == "full"
     done = wait_for_status(client, export["id"], "COMPLETED")
     assert done["status"] == "COMPLETED"
     assert done["completedAt"] >= done["createdAt"]
 
     manifest = client.get(f"/api/v2/dataexports/{export['id']}/files").json()
-    assert manifest["exportId"] == export["id"]
-    [entry] = manifest["files"]
+    [entry] = manifest  # a bare array, as in the tutorial
+    assert {"uri", "size", "format", "checksum", "partition"} <= set(entry)
+    assert (entry["partition"], entry["format"]) == (0, "jsonl")
     assert entry["name"] == "conversations-2024-01-01-0000.jsonl"
-    assert entry["partition"] == "2024-01-01"
     body = httpx.get(entry["uri"]).content
     assert len(body) == entry["size"]
     assert entry["checksum"] == "sha256:" + hashlib.sha256(body).hexdigest()
@@ -41,28 +53,38 @@ def test_jsonl_export_lifecycle_and_checksums(emulator):
     assert all(r["startTimestamp"].startswith("2024-01-01T") for r in records)
 
 
+def test_older_request_values_are_still_accepted(emulator):
+    manifest = completed_manifest(api_client(emulator), type="conversations", view="detail")
+    assert [f["partition"] for f in manifest] == [0]
+
+
 def test_csv_export_has_header_and_one_line_per_record(emulator):
-    manifest = completed_manifest(api_client(emulator), fmt="csv")
-    [entry] = manifest["files"]
+    [entry] = completed_manifest(api_client(emulator), fmt="csv")
     assert entry["format"] == "csv" and entry["name"].endswith(".csv")
     lines = httpx.get(entry["uri"]).text.splitlines()
     assert lines[0] == "interactionId,type,startTimestamp,endTimestamp,channelType"
     assert len(lines) - 1 == entry["recordCount"]
 
 
-def test_window_over_two_days_lists_both_partitions(emulator):
+def test_window_over_two_days_numbers_the_files_of_both(emulator_factory):
+    """Partitions index the export's files in order, across days and split files alike."""
+    emu = emulator_factory(max_file_bytes=8 * 1024)
     manifest = completed_manifest(
-        api_client(emulator), startDate="2024-01-01T00:00:00Z", endDate="2024-01-03T00:00:00Z"
+        api_client(emu), startDate="2024-01-01T00:00:00Z", endDate="2024-01-03T00:00:00Z"
     )
-    assert [f["partition"] for f in manifest["files"]] == ["2024-01-01", "2024-01-02"]
+    assert [f["partition"] for f in manifest] == list(range(len(manifest)))
+    names = [f["name"] for f in manifest]
+    assert names == sorted(names) and len(set(names)) == len(names)
+    days = [n.removeprefix("conversations-")[:10] for n in names]
+    assert days[0] == "2024-01-01" and days[-1] == "2024-01-02" and len(manifest) > 2
 
 
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
         ({"colour": "blue"}, "unknown field(s): colour"),
-        ({"type": "users"}, "type must be 'conversations'"),
-        ({"view": "summary"}, "view must be 'detail'"),
+        ({"type": "users"}, "type must be 'conversation' or 'conversations'"),
+        ({"view": "summary"}, "view must be 'full' or 'detail'"),
         ({"format": "xml"}, "format must be 'jsonl' or 'csv'"),
         ({"startDate": "yesterday"}, "startDate is not ISO 8601"),
         ({"endDate": "2024-01-02T00:00:00"}, "endDate needs an offset or Z"),

@@ -1,0 +1,134 @@
+"""Which Genesys Cloud permission each platform call needs, and 403s that say so.
+
+Genesys authorises a client-credentials token by the permissions of the roles assigned to its
+OAuth client, not by scopes (VENDOR_APIS.md §1). A bare 403 leaves the user guessing; our own
+table names what to add, whatever the server's body says (its wording is UNVERIFIED).
+
+The table is data: one `PlatformCall` row per method and path template, grouped per flow. A new
+flow (data tables, GDPR, outbound rules, audits) adds its tuple of rows to `PLATFORM_CALLS`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from cx_assets.http.errors import ForbiddenError
+
+ADMIN_HINT = "Genesys Cloud Admin > OAuth"
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What a call needs: ANY one of `any_of` (as PY's "Requires ANY permissions"), or ALL of
+    `all_of`. Exactly one of the two is given."""
+
+    any_of: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if bool(self.any_of) == bool(self.all_of):
+            raise ValueError("give exactly one of any_of or all_of, and at least one permission")
+
+    def describe(self) -> str:
+        """ "the permission a (or b)" / "the permissions a and b", for a sentence."""
+        if self.any_of:
+            first, *others = self.any_of
+            alternatives = f" (or {', or '.join(others)})" if others else ""
+            return f"the permission {first}{alternatives}"
+        if len(self.all_of) == 1:
+            return f"the permission {self.all_of[0]}"
+        return f"the permissions {', '.join(self.all_of[:-1])} and {self.all_of[-1]}"
+
+
+@dataclass(frozen=True)
+class PlatformCall:
+    """One platform API call: `path` is a template whose `{name}` parts match one segment."""
+
+    method: str
+    path: str
+    permissions: Permissions
+    flow: str
+
+    def matches(self, method: str, path: str) -> bool:
+        return method.upper() == self.method and _template(self.path).fullmatch(path) is not None
+
+    @property
+    def placeholders(self) -> int:
+        return self.path.count("{")
+
+
+_DETAIL_VIEW = "analytics:conversationDetail:view"
+_AGENT_DETAIL_VIEW = "analytics:agentConversationDetail:view"
+_JOBS = "/api/v2/analytics/conversations/details/jobs"
+_ANY_DETAIL = Permissions(any_of=(_DETAIL_VIEW, _AGENT_DETAIL_VIEW))
+
+#: Conversations: analytics conversation details jobs (PY AnalyticsApi.md).
+CONVERSATIONS: tuple[PlatformCall, ...] = (
+    PlatformCall("POST", _JOBS, _ANY_DETAIL, "conversations"),
+    PlatformCall("GET", f"{_JOBS}/{{jobId}}", _ANY_DETAIL, "conversations"),
+    PlatformCall("GET", f"{_JOBS}/{{jobId}}/results", _ANY_DETAIL, "conversations"),
+    PlatformCall("DELETE", f"{_JOBS}/{{jobId}}", _ANY_DETAIL, "conversations"),
+    PlatformCall(
+        "GET", f"{_JOBS}/availability", Permissions(any_of=(_DETAIL_VIEW,)), "conversations"
+    ),
+)
+
+#: Every flow's rows. Literal paths win over templates (`…/jobs/availability` is not a job id).
+PLATFORM_CALLS: tuple[PlatformCall, ...] = (*CONVERSATIONS,)
+
+
+def required_permissions(
+    method: str, path: str, calls: tuple[PlatformCall, ...] = PLATFORM_CALLS
+) -> Permissions | None:
+    """The permissions `method path` needs (path without query), or None when not in the table."""
+    path = path.split("?", 1)[0].rstrip("/") or "/"
+    for call in sorted(calls, key=lambda c: c.placeholders):
+        if call.matches(method, path):
+            return call.permissions
+    return None
+
+
+class MissingPermission(ForbiddenError):
+    """403 on a platform call: the OAuth client's role lacks `permissions` (None: not in our
+    table). Never retried: only an admin changing the role fixes it."""
+
+    permissions: Permissions | None = None
+
+
+def explain_forbidden(
+    error: ForbiddenError, calls: tuple[PlatformCall, ...] = PLATFORM_CALLS
+) -> MissingPermission:
+    """`error` with a message that names the permission the call needs and where to add it.
+
+    str() reads `GET /api/v2/… -> 403: <server message>. The OAuth client's role needs the
+    permission a (or b); add it to a role assigned to the OAuth client in Genesys Cloud Admin >
+    OAuth.`"""
+    if isinstance(error, MissingPermission):
+        return error
+    needed = required_permissions(error.method, error.path, calls)
+    server = error.message.rstrip().rstrip(".")
+    if needed is None:
+        advice = (
+            "The OAuth client's role lacks a permission this call needs (the call is not in "
+            "cx_assets' permission table: see the server's message and the API reference); "
+            f"add it to a role assigned to the OAuth client in {ADMIN_HINT}."
+        )
+    else:
+        pronoun = "them" if len(needed.all_of) > 1 else "it"
+        advice = (
+            f"The OAuth client's role needs {needed.describe()}; add {pronoun} to a role "
+            f"assigned to the OAuth client in {ADMIN_HINT}."
+        )
+    explained = MissingPermission(
+        error.status, error.method, error.url, f"{server}. {advice}", code=error.code
+    )
+    explained.permissions = needed
+    return explained
+
+
+@cache
+def _template(path: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^/{}]+\})", path)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))

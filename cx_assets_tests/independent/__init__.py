@@ -1,0 +1,1 @@
+"""A second Genesys platform-mode server, written from docs/api-contract.md alone."""
