@@ -7,16 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cx_assets.emulator import EmulatorServer
-from cx_assets_tests.e2e.pipeline_testkit import FAST_EMULATOR, Pipeline, make_instance
+from cx_assets_tests.e2e.pipeline_testkit import Pipeline, running_pipeline
 
 
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Iterator[Pipeline]:
-    server = EmulatorServer(state_dir=tmp_path / "emulator", **FAST_EMULATOR).start()
-    instance = make_instance(tmp_path / "dagster_home")
-    try:
-        yield Pipeline(server, tmp_path / "data", instance)
-    finally:
-        instance.dispose()
-        server.stop()
+    with running_pipeline(tmp_path) as running:
+        yield running

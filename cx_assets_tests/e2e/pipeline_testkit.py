@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,3 +93,15 @@ def make_instance(home: Path) -> dg.DagsterInstance:
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy(settings.project_root() / "dagster.yaml", home / "dagster.yaml")
     return dg.DagsterInstance.from_config(str(home))
+
+
+@contextlib.contextmanager
+def running_pipeline(root: Path, **emulator: Any) -> Iterator[Pipeline]:
+    """An emulator (FAST_EMULATOR plus `emulator` overrides), a data root and an instance."""
+    server = EmulatorServer(state_dir=root / "emulator", **{**FAST_EMULATOR, **emulator}).start()
+    instance = make_instance(root / "dagster_home")
+    try:
+        yield Pipeline(server, root / "data", instance)
+    finally:
+        instance.dispose()
+        server.stop()

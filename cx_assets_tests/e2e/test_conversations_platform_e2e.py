@@ -14,7 +14,12 @@ import pytest
 
 from cx_assets import settings
 from cx_assets.emulator import EmulatorServer
-from cx_assets_tests.e2e.pipeline_testkit import FAST_EMULATOR, Pipeline, make_instance
+from cx_assets_tests.e2e.pipeline_testkit import (
+    FAST_EMULATOR,
+    Pipeline,
+    make_instance,
+    running_pipeline,
+)
 
 PER_DAY = 40
 DAY = "2024-03-01"
@@ -29,13 +34,8 @@ JOBS = "/api/v2/analytics/conversations/details/jobs"
 
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[Pipeline]:
-    server = EmulatorServer(state_dir=tmp_path / "emulator", **PLATFORM_EMULATOR).start()
-    instance = make_instance(tmp_path / "dagster_home")
-    try:
-        yield Pipeline(server, tmp_path / "data", instance)
-    finally:
-        instance.dispose()
-        server.stop()
+    with running_pipeline(tmp_path, **PLATFORM_EMULATOR) as running:
+        yield running
 
 
 def _materialize(pipeline: Pipeline, day: str, **kwargs: object) -> dg.ExecuteInProcessResult:
