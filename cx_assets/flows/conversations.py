@@ -139,6 +139,8 @@ class NormalisedDay:
     tables: dict[str, tuple[Path, int]]
     quarantine_dir: Path
     export: ExportRecord
+    #: "while downloading" (tables the export step prepared) or "from raw" (this step).
+    normalised: str = "from raw"
 
     @property
     def parquet_path(self) -> Path:
@@ -164,6 +166,7 @@ def normalise_day(
         record = VerifiedExport.load(raw_dir)
     except FileNotFoundError:
         raise NoVerifiedExport(f"no verified export for {day} in {raw_dir}") from None
+    how = "from raw"
     if record.format == PAGES_FORMAT:
         platform = publish_platform_day(
             record, layout, day, memory_limit=memory_limit, threads=threads
@@ -176,6 +179,10 @@ def normalise_day(
             if name != DATASET
         }
         quarantine_dir = platform.quarantine_dir
+        how = "while downloading" if platform.prepared else "from raw"
+        log.info(
+            f"{day}: {rows} conversation(s) published, normalised {how} (job {record.export_id})"
+        )
     else:
         published = normalise_and_publish(
             record, layout, day, memory_limit=memory_limit, threads=threads
@@ -195,7 +202,7 @@ def normalise_day(
         log.warning(
             f"{quarantined} record(s) quarantined in {quarantine_dir} (file, position, reason)"
         )
-    return NormalisedDay(record, rows, quarantined, tables, quarantine_dir, export)
+    return NormalisedDay(record, rows, quarantined, tables, quarantine_dir, export, how)
 
 
 def normalise_and_publish(

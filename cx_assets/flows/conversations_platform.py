@@ -20,6 +20,7 @@ from pathlib import Path
 from cx_assets.catalog.conversations import ConversationDay
 from cx_assets.catalog.failures import record_failure
 from cx_assets.flows.context import ProgressLog, Target
+from cx_assets.flows.conversations_prepared import PagePreparer, take_prepared
 from cx_assets.genesys.conversations.platform import DetailsJobError, DetailsJobsClient
 from cx_assets.genesys.conversations.platform_endpoints import results_path
 from cx_assets.genesys.conversations.platform_models import DayResults
@@ -28,6 +29,7 @@ from cx_assets.http.errors import ApiError
 from cx_assets.lake.atomic import discard_on_exit, replace_dir
 from cx_assets.lake.conversation_details import normalise_day as normalise_pages
 from cx_assets.lake.conversation_details_schema import QUARANTINE_TABLE, DetailsNormaliseResult
+from cx_assets.lake.conversations import DEFAULT_MEMORY_LIMIT
 from cx_assets.lake.paths import DataLayout
 
 SOURCE = "genesys"
@@ -49,19 +51,28 @@ def export_platform_day(
     target: Target,
     run_id: str,
     log: ProgressLog,
+    prepare: bool = True,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
 ) -> tuple[VerifiedExport, Path]:
     """Run the day's details job into a staging folder, then replace the day's raw folder.
 
-    An `ApiError` or `DetailsJobError` is audited in the catalog (actor `run_id`) and re-raised;
-    the previous copy of the day stays as it was. Returns the record and the raw folder."""
+    With `prepare`, the pages are normalised as they land and the tables left for the lake step
+    (`flows/conversations_prepared.py`). An `ApiError` or `DetailsJobError` is audited in the
+    catalog (actor `run_id`) and re-raised; the previous copy of the day stays as it was.
+    Returns the record and the raw folder."""
     partition_key = day.isoformat()
     log.info(f"Exporting {day} from {target.description} as an analytics conversation details job")
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
-    with discard_on_exit(layout.staging_dir()) as staging:
+    with (
+        discard_on_exit(layout.staging_dir()) as staging,
+        discard_on_exit(layout.staging_dir()) as prepared_staging,
+        PagePreparer(day, prepared_staging, log=log, memory_limit=memory_limit) as preparer,
+    ):
         try:
             with client_factory() as client:
                 watermark = client.availability()
-                results = client.fetch_day(day, staging / FILES_DIR)
+                on_page = preparer.on_page if prepare else None
+                results = client.fetch_day(day, staging / FILES_DIR, on_page)
         except (ApiError, DetailsJobError) as exc:
             record_failure(
                 layout.catalog_path,
@@ -74,6 +85,9 @@ def export_platform_day(
             )
             raise
         record = verified_record(results, target, watermark)
+        prepared_dir = layout.prepared_dir(SOURCE, DATASET, partition_key)
+        # before raw: a crash between the two leaves tables take_prepared will not match
+        prepared = prepare and preparer.publish(results, prepared_dir)
         record.save(staging)
         replace_dir(staging, raw_dir)
     final = "final" if is_final(day, record.data_availability) else "PROVISIONAL"
@@ -82,6 +96,7 @@ def export_platform_day(
         f"conversation(s), {record.bytes} bytes; data available up to "
         f"{record.data_availability.isoformat() if record.data_availability else 'unknown'}, "
         f"so {day} is {final}"
+        + ("; its tables were normalised while it downloaded" if prepared else "")
     )
     return record, raw_dir
 
@@ -137,6 +152,7 @@ class PublishedPlatformDay:
     result: DetailsNormaliseResult
     lake_dir: Path
     quarantine_dir: Path
+    prepared: bool  # True: the tables the export step normalised while downloading
 
     @property
     def parquet_path(self) -> Path:
@@ -151,19 +167,24 @@ def publish_platform_day(
     memory_limit: str,
     threads: int | None,
 ) -> PublishedPlatformDay:
-    """Normalise the day's raw pages and swap the five tables (and quarantine) into place."""
+    """Swap the day's five tables (and quarantine) into place: the ones normalised while the
+    day downloaded when they match `record`, else normalised from the raw pages now."""
     partition_key = day.isoformat()
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
     with discard_on_exit(layout.staging_dir()) as staging:
         out_dir = staging / "lake"
-        result = normalise_pages(
-            raw_dir / FILES_DIR,
-            day,
-            record.export_id,
-            out_dir,
-            memory_limit=memory_limit,
-            threads=threads,
-        )
+        prepared_dir = layout.prepared_dir(SOURCE, DATASET, partition_key)
+        result = take_prepared(prepared_dir, record, out_dir)
+        prepared = result is not None
+        if result is None:
+            result = normalise_pages(
+                raw_dir / FILES_DIR,
+                day,
+                record.export_id,
+                out_dir,
+                memory_limit=memory_limit,
+                threads=threads,
+            )
         quarantine_out = staging / "quarantine"
         quarantine_out.mkdir()
         quarantine_file = out_dir / f"{QUARANTINE_TABLE}.parquet"
@@ -174,7 +195,7 @@ def publish_platform_day(
         replace_dir(out_dir, lake_dir)
         quarantine_dir = layout.quarantine_dir(SOURCE, DATASET, partition_key)
         replace_dir(quarantine_out, quarantine_dir)
-    return PublishedPlatformDay(result, lake_dir, quarantine_dir)
+    return PublishedPlatformDay(result, lake_dir, quarantine_dir, prepared)
 
 
 def conversation_day(record: VerifiedExport, conversations: int) -> ConversationDay:

@@ -5,8 +5,10 @@ served. Output, into the caller's staging folder: `conversations`, `participants
 `segments`, `metrics` and `quarantine` `.parquet`, with the schemas declared in
 `lake/conversation_details_schema.py`, each written under a temp name, fsynced and renamed.
 
-Memory stays flat in the day's size (2 cores: peak RSS ~290 MiB for 0.3 GB, ~335 MiB for 3 GB,
-30-42 MB/s). Pages go in batches of ~8 MB, one per worker thread and DuckDB cursor at a time;
+Memory stays flat in the day's size (2 cores, 1 GB day: 26 s, peak ~216 MB above the process's
+own). Pages go in batches of ~4 MB, one per worker thread and DuckDB cursor at a time
+(`conversation_details_batches.py`), as soon as a batch's pages are on disk: `DayNormaliser`
+takes pages one by one while they download, `normalise_day` takes a folder of them;
 DuckDB reads a page with `json_transform` and an explicit nested shape (no inference;
 `read_json` is ~15x slower on a 3 MB value), flattens each level into small temp tables and
 writes the batch's rows to Parquet part files, streamed into the final files after the last
@@ -23,54 +25,42 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import queue
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from types import TracebackType
 
 import duckdb
 
-from cx_assets.lake import conversation_details_sql as sql
-from cx_assets.lake.atomic import publish_file, temp_path_for
+from cx_assets.lake.conversation_details_batches import OUTPUTS, DayBatches
 from cx_assets.lake.conversation_details_schema import (
     CONVERSATION_COLUMNS,
     METRIC_COLUMNS,
     PARTICIPANT_COLUMNS,
     QUARANTINE_COLUMNS,
     QUARANTINE_TABLE,
-    REASON_UNREADABLE,
     SEGMENT_COLUMNS,
     SESSION_COLUMNS,
     TABLES,
     Column,
     DetailsNormaliseResult,
-    dumps_json,
-    parse_page,
-    record_problem,
-    reject_row,
 )
 
 __all__ = ["CONVERSATION_COLUMNS", "METRIC_COLUMNS", "PARTICIPANT_COLUMNS", "QUARANTINE_COLUMNS"]
 __all__ += ["SEGMENT_COLUMNS", "SESSION_COLUMNS", "TABLES", "Column", "DetailsNormaliseResult"]
-__all__ += ["normalise_day"]
+__all__ += ["DayNormaliser", "normalise_day"]
 
 PAGE_NAME = re.compile(r"page-(\d+)\.json")
 #: Pages per batch, by bytes: each worker holds one batch's rows in RAM at a time.
-BATCH_BYTES = 8 * 1024 * 1024
-#: Workers unless `threads` says otherwise; one: a second measured no faster, +76 MB (1 GB day).
-DEFAULT_WORKERS = 1
-_MIN_OBJECT_BYTES = 16 * 1024 * 1024
-_PAGE_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException)
-_OUTPUTS = {**TABLES, QUARANTINE_TABLE: QUARANTINE_COLUMNS}
-_PART_FORMAT = "(FORMAT parquet, COMPRESSION uncompressed)"  # read once, from the page cache
-# Row groups of 32 Ki rows, not 120 Ki: each merge thread buffers one (3 GB day, segments: peak
-# 177 instead of 290 MiB, no slower); zstd level 1: 30% less CPU than 3, files no bigger.
-_FINAL_FORMAT = "(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE 32768)"
+#: 4 MiB with two workers: 1 GB day in 26 s, peak +216 MB; 8 MiB with one: 42 s, +250 MB.
+BATCH_BYTES = 4 * 1024 * 1024
+#: Batches worked on at once unless `threads` says otherwise, each on one DuckDB thread:
+#: two single-threaded batches normalise a 1 GB day ~2x faster than one batch on two DuckDB
+#: threads at the same CPU (the flattening is many small queries that do not parallelise).
+DEFAULT_WORKERS = 2
 
 
 def list_pages(pages_dir: Path) -> list[Path]:
@@ -90,211 +80,103 @@ def normalise_day(
 ) -> DetailsNormaliseResult:
     """Write the day's five tables and its quarantine into `out_dir`; see the module docstring.
 
-    `threads` sets DuckDB's threads and the batches worked on at once (default: the CPUs, at
+    `threads` is the batches worked on at once, one DuckDB thread each (default: the CPUs, at
     most DEFAULT_WORKERS); `memory_limit` is DuckDB's, which spills to a folder in `out_dir`.
     """
-    started = time.monotonic()
-    pages = list_pages(pages_dir)
-    sizes = [p.stat().st_size for p in pages]
-    workers = max(1, threads or min(os.cpu_count() or 1, DEFAULT_WORKERS))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=out_dir, prefix=".details-"))
-    try:
-        config = {
-            "memory_limit": memory_limit,
-            "temp_directory": str(work / "spill"),
-            "threads": str(workers),
-            "preserve_insertion_order": "false",  # row order is not part of the contract
-        }
-        with duckdb.connect(config=config) as con:
-            run = _DayRun(con, work, pages, sizes)
-            run.setup(day, export_id, workers)
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for parts in pool.map(run.run_batch, _batches(sizes)):
-                    for table, part in parts.items():
-                        run.parts[table].append(part)
-            run.quarantine_duplicates()
-            rows = {t: run.publish(t, out_dir) for t in _OUTPUTS}
-            (records,) = con.execute(
-                "SELECT count(position) FROM read_parquet(?)", [str(out_dir / "quarantine.parquet")]
-            ).fetchone() or (0,)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    quarantined = rows.pop(QUARANTINE_TABLE)
-    return DetailsNormaliseResult(
-        rows=rows,
-        quarantined=quarantined,
-        conversations_read=rows["conversations"] + int(records),
-        per_page={p.name: run.per_page.get(i, 0) for i, p in enumerate(pages)},
-        outputs={t: out_dir / f"{t}.parquet" for t in _OUTPUTS},
-        bytes_read=sum(sizes),
-        seconds=time.monotonic() - started,
-    )
+    with DayNormaliser(day, export_id, out_dir, memory_limit=memory_limit, threads=threads) as n:
+        for page in list_pages(pages_dir):
+            n.add(page)
+        return n.finish()
 
 
-def _batches(sizes: Sequence[int]) -> Iterator[list[int]]:
-    batch: list[int] = []
-    for i in range(len(sizes)):
-        batch.append(i)
-        if sum(sizes[j] for j in batch) >= BATCH_BYTES or i == len(sizes) - 1:
-            yield batch
-            batch = []
+class DayNormaliser:
+    """Normalise a day's pages as they arrive: `add` each complete page file in page order,
+    then `finish` once (which waits for the batches and writes the files into `out_dir`).
 
-
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"  # COPY takes no parameters; our own paths
-
-
-class _DayRun:
-    """One day's DuckDB database: batches run on cursors of their own, in parallel; the part
-    files they write are merged into the final files in batch order."""
+    Batches run on worker threads while the caller goes on (DuckDB releases the GIL), so a
+    download can hand over each page as it lands. Leaving the `with` block without `finish`
+    (an error, a resubmitted job) drops the work and writes nothing into `out_dir`."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, work: Path, pages: list[Path], sizes: list[int]
-    ):
-        self.con, self.work, self.pages, self.sizes = con, work, pages, sizes
-        self.parts: dict[str, list[Path]] = {t: [] for t in _OUTPUTS}
-        self.per_page: dict[int, int] = {}
-        self.lines: dict[int, Path] = {}  # page -> JSON lines the fallback handed DuckDB
-        self._cursors: queue.SimpleQueue[duckdb.DuckDBPyConnection] = queue.SimpleQueue()
-        self.duplicates = False
+        self,
+        day: dt.date,
+        export_id: str,
+        out_dir: Path,
+        *,
+        memory_limit: str = "1GB",
+        threads: int | None = None,
+    ) -> None:
+        self.day, self.export_id, self.out_dir = day, export_id, out_dir
+        self.memory_limit = memory_limit
+        self.workers = max(1, threads or min(os.cpu_count() or 1, DEFAULT_WORKERS))
+        self._pending: list[Path] = []
+        self._pending_bytes = 0
+        self._futures: list[Future[dict[str, Path]]] = []
 
-    def setup(self, day: dt.date, export_id: str, workers: int) -> None:
-        self.con.execute(sql.SETUP)
-        for _ in range(workers):
-            cur = self.con.cursor()  # a connection of its own: its temp tables are its own
-            cur.execute("SET TimeZone = 'UTC'")
-            self._cursors.put(cur)
-        self.con.execute("INSERT INTO meta VALUES (?, ?)", [export_id, day])
-        names = {"i": list(range(len(self.pages))), "p": [str(p) for p in self.pages]}
-        names["n"] = [p.name for p in self.pages]
-        self.con.execute("INSERT INTO page_map SELECT unnest($i), unnest($p), unnest($n)", names)
+    def __enter__(self) -> DayNormaliser:
+        self._started = time.monotonic()
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._work = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=".details-"))
+        config = {
+            "memory_limit": self.memory_limit,
+            "temp_directory": str(self._work / "spill"),
+            "threads": 1,  # per query: the workers are the parallelism (see DEFAULT_WORKERS)
+            "preserve_insertion_order": "false",  # row order is not part of the contract
+        }
+        self._con = duckdb.connect(config=config)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers)
+        self._run = DayBatches(self._con, self._work)
+        self._run.setup(self.day, self.export_id, self.workers)
+        return self
 
-    def _max_bytes(self, idx: Sequence[int]) -> int:
-        largest = max((self.sizes[i] for i in idx), default=0)
-        return max(_MIN_OBJECT_BYTES, 1 << (largest + 1).bit_length())
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for future in self._futures:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+        self._con.close()
+        shutil.rmtree(self._work, ignore_errors=True)
 
-    def run_batch(self, batch: list[int]) -> dict[str, Path]:
-        """Read, judge and write one batch on a cursor of its own; returns its part files."""
-        cur = self._cursors.get()
-        try:
-            return self._run_batch(cur, batch)
-        finally:
-            self._cursors.put(cur)
+    def add(self, page: Path) -> None:
+        """One complete page file (the next in page order); a full batch starts at once."""
+        self._pending.append(page)
+        self._pending_bytes += page.stat().st_size
+        if self._pending_bytes >= BATCH_BYTES:
+            self._submit()
 
-    def _run_batch(self, cur: duckdb.DuckDBPyConnection, batch: list[int]) -> dict[str, Path]:
-        cur.execute(sql.NEW_BATCH)
-        fast: list[int] = []
-        slow: list[int] = []
-        for i in batch:
-            (fast if not self._blank(i) and self._read(cur, i) else slow).append(i)
-        # Several JSON values in one file, or a list/object DuckDB would read as NULL: let
-        # Python find the records (or say why the page as a whole cannot be read).
-        bad = [int(r[0]) for r in cur.execute(sql.BAD_PAGES).fetchall()]
-        counts = cur.execute(sql.PAGE_COUNTS).fetchall()
-        cur.execute(sql.DROP_PAGES, {"pages": bad})
-        fast = [i for i in fast if i not in bad]
-        slow += bad
-        self.per_page.update((int(i), int(n)) for i, n in counts if int(i) in fast)
-        for i in sorted(slow):
-            self._fallback(cur, i)
-        for statement in (sql.FLATTEN, sql.JUDGE, sql.REJECT):
-            cur.execute(statement)
-        self._raw_texts(cur, [int(r[0]) for r in cur.execute(sql.REJECTED_PAGES).fetchall()])
-        return self._write_parts(cur, f"{batch[0]:06d}")
+    def _submit(self) -> None:
+        if self._pending:
+            batch = self._run.add_pages(self._pending)
+            self._futures.append(self._pool.submit(self._run.run_batch, batch))
+            self._pending, self._pending_bytes = [], 0
 
-    def _raw_texts(self, cur: duckdb.DuckDBPyConnection, rejected: list[int]) -> None:
-        """Add the JSON text of every record in b_rej to b_quar."""
-        if from_pages := [i for i in rejected if i not in self.lines]:
-            cur.execute(sql.RAW_FROM_PAGES, self._page_params(from_pages))
-        for i in [i for i in rejected if i in self.lines]:
-            params = {"path": str(self.lines[i]), "page_idx": i, "max_bytes": self._max_bytes([i])}
-            cur.execute(sql.RAW_FROM_LINES, params)
-
-    def _page_params(self, idx: Sequence[int]) -> dict[str, Any]:
-        return {"paths": [str(self.pages[i]) for i in idx], "max_bytes": self._max_bytes(idx)}
-
-    def _read(self, cur: duckdb.DuckDBPyConnection, i: int) -> bool:
-        """One page per statement: its parse trees (~10x its size) are all alive at once."""
-        try:
-            cur.execute(sql.READ_PAGES, self._page_params([i]))
-        except _PAGE_ERRORS:
-            return False  # a failed statement inserts nothing
-        return True
-
-    def _blank(self, i: int) -> bool:
-        """An empty or whitespace-only file reads as no rows in DuckDB: not a page."""
-        return self.sizes[i] < 64 and not self.pages[i].read_bytes().strip()
-
-    def _write_parts(
-        self, cur: duckdb.DuckDBPyConnection, name: str, tables: Sequence[str] = tuple(_OUTPUTS)
-    ) -> dict[str, Path]:
-        parts: dict[str, Path] = {}
-        for table in tables:
-            part = self.work / f"{table}-{name}.parquet"
-            copy = f"COPY ({sql.batch_rows(table)}) TO {_quote(part)} {_PART_FORMAT}"
-            (count,) = cur.execute(copy).fetchone() or (0,)
-            if count:
-                parts[table] = part
-            else:
-                part.unlink(missing_ok=True)
-        return parts
-
-    def quarantine_duplicates(self) -> None:
-        """Find the day's duplicate conversationIds; their records become one quarantine part."""
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute(sql.DAY_DUPLICATES)
-        rejected = [int(r[0]) for r in self.con.execute(sql.REJECTED_PAGES).fetchall()]
-        if rejected:
-            self._raw_texts(self.con, rejected)
-            parts = self._write_parts(self.con, "duplicates", [QUARANTINE_TABLE])
-            self.parts[QUARANTINE_TABLE].extend(parts.values())
-            self.duplicates = True
-
-    def publish(self, table: str, out_dir: Path) -> int:
-        """Stream the table's parts into `<table>.parquet` (temp name, fsync, rename)."""
-        final = out_dir / f"{table}.parquet"
-        tmp = temp_path_for(final)
-        parts = [_quote(p) for p in self.parts[table]]
-        drop = self.duplicates and table != QUARANTINE_TABLE
-        source = sql.merged_rows(parts, drop) if parts else sql.empty_rows(_OUTPUTS[table])
-        try:
-            (count,) = self.con.execute(
-                f"COPY ({source}) TO {_quote(tmp)} {_FINAL_FORMAT}"
-            ).fetchone() or (0,)
-            publish_file(tmp, final)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        return int(count)
-
-    def _fallback(self, cur: duckdb.DuckDBPyConnection, i: int) -> None:
-        """Read a page DuckDB rejected with Python; hand DuckDB its good records one per line."""
-        raw = self.pages[i].read_bytes()
-        rejects: list[dict[str, Any]] = []
-        page_problem, records = parse_page(raw)
-        if page_problem is not None:
-            text = raw.decode("utf-8", errors="replace")
-            rejects.append({"page_idx": i, "pos": None, "reason": page_problem, "raw": text})
-        else:
-            lines_path = self.lines[i] = self.work / f"page-{i}.jsonl"
-            written: dict[int, Any] = {}
-            with open(lines_path, "wb") as fh:
-                for pos, record in enumerate(records):
-                    if (problem := record_problem(record)) is None:
-                        fh.write(dumps_json({"pos": pos, "c": record}) + b"\n")
-                        written[pos] = record
-                    else:
-                        rejects.append(reject_row(i, pos, problem, record))
-            params = {"path": str(lines_path), "page_idx": i, "max_bytes": self._max_bytes([i])}
-            cur.execute(sql.INSERT_LINES, params)
-            found = cur.execute("SELECT pos FROM b_conv WHERE page_idx = ?", [i]).fetchall()
-            for pos in sorted(written.keys() - {r[0] for r in found}):
-                rejects.append(reject_row(i, pos, REASON_UNREADABLE, written[pos]))  # e.g. \ud800
-        self.per_page[i] = len(records)
-        if rejects:
-            q_path = self.work / f"page-{i}.quarantine.jsonl"
-            q_path.write_bytes(b"".join(dumps_json(r) + b"\n" for r in rejects))
-            escaped = 8 * len(raw)  # a control character in `raw` becomes \u0000 in JSON
-            params = {"path": str(q_path), "max_bytes": max(self._max_bytes([i]), escaped)}
-            cur.execute(sql.INSERT_QUARANTINE_LINES, params)
+    def finish(self) -> DetailsNormaliseResult:
+        """Wait for every batch, quarantine the day's duplicates, write the final files."""
+        self._submit()
+        run = self._run
+        for future in self._futures:
+            for table, part in future.result().items():
+                run.parts[table].append(part)
+        # Nothing else runs now (the batches are done, so is any download feeding them): the
+        # merge into the final files gets every core (1 GB day: 9 s -> 5 s on 2 cores).
+        self._con.execute(f"SET threads = {max(self.workers, os.cpu_count() or 1)}")
+        run.quarantine_duplicates()
+        rows = {t: run.publish(t, self.out_dir) for t in OUTPUTS}
+        quarantine_file = str(self.out_dir / f"{QUARANTINE_TABLE}.parquet")
+        (records,) = self._con.execute(
+            "SELECT count(position) FROM read_parquet(?)", [quarantine_file]
+        ).fetchone() or (0,)
+        quarantined = rows.pop(QUARANTINE_TABLE)
+        return DetailsNormaliseResult(
+            rows=rows,
+            quarantined=quarantined,
+            conversations_read=rows["conversations"] + int(records),
+            per_page={p.name: run.per_page.get(i, 0) for i, p in enumerate(run.pages)},
+            outputs={t: self.out_dir / f"{t}.parquet" for t in OUTPUTS},
+            bytes_read=sum(run.sizes),
+            seconds=time.monotonic() - self._started,
+        )

@@ -25,6 +25,9 @@ RAW = "raw"
 LAKE = "lake"
 QUARANTINE = "quarantine"
 STAGING = "staging"
+#: Under staging/: work a step did ahead for the step after it (e.g. tables normalised while
+#: their pages downloaded); only ever used when it matches what that step reads, else ignored.
+PREPARED = "prepared"
 CATALOG_FILE = "catalog.duckdb"
 
 
@@ -55,10 +58,10 @@ STALE_STAGING_S = 48 * 3600
 
 
 def sweep_stale_staging(base: Path, max_age_s: float = STALE_STAGING_S) -> list[Path]:
-    """Remove `run-*` folders under `base` not modified for `max_age_s`; returns them."""
+    """Remove `run-*` and prepared folders under `base` not modified for `max_age_s`."""
     cutoff = time.time() - max_age_s
     removed: list[Path] = []
-    for folder in base.glob("run-*"):
+    for folder in [*base.glob("run-*"), *base.glob(f"{PREPARED}/*/*/*")]:
         try:
             if folder.is_dir() and folder.stat().st_mtime < cutoff:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -102,6 +105,11 @@ class DataLayout:
     def quarantine_dir(self, source: str, dataset: str, partition: str) -> Path:
         """Rows rejected while normalising one partition, each with file, line and reason."""
         return self._dataset_dir(QUARANTINE, source, dataset) / validate_partition_key(partition)
+
+    def prepared_dir(self, source: str, dataset: str, partition: str) -> Path:
+        """Work done ahead for one partition's next step (see `PREPARED`); swept when stale."""
+        folder = self._dataset_dir(f"{STAGING}/{PREPARED}", source, dataset)
+        return folder / validate_partition_key(partition)
 
     def staging_dir(self) -> Path:
         """A fresh, empty, unique folder for work in progress.

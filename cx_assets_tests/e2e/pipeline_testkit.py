@@ -45,10 +45,12 @@ class Pipeline:
         }
 
     def materialize(
-        self, day: str, *, raise_on_error: bool = True, **genesys: Any
+        self, day: str, *, raise_on_error: bool = True, selection: str | None = None, **genesys: Any
     ) -> dg.ExecuteInProcessResult:
+        """Both conversation assets for `day`, or only the asset named by `selection`."""
         return dg.materialize(
             ASSETS,
+            selection=selection,
             partition_key=day,
             instance=self.instance,
             resources=self.resources(**genesys),

@@ -1,11 +1,13 @@
 """Contract: in platform mode a day of conversations lands through an analytics conversation
 details job: five queryable tables, every check green, the day final or provisional by the
 watermark, failed jobs retried with a new one, a missing permission named, a re-run replacing the
-day, and each conversation exactly once."""
+day, each conversation exactly once, and the tables normalised while the day downloaded used
+only when they were made from exactly the pages the blocking check verified."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 
 from cx_assets import settings
 from cx_assets.emulator import EmulatorServer
+from cx_assets.lake.paths import DataLayout
 from cx_assets_tests.e2e.pipeline_testkit import (
     FAST_EMULATOR,
     Pipeline,
@@ -40,6 +43,15 @@ def platform(tmp_path: Path) -> Iterator[Pipeline]:
 
 def _materialize(pipeline: Pipeline, day: str, **kwargs: object) -> dg.ExecuteInProcessResult:
     return pipeline.materialize(day, api_mode="platform", poll_initial_s=0.05, **kwargs)
+
+
+def _normalised(result: dg.ExecuteInProcessResult) -> str:
+    [materialization] = result.asset_materializations_for_node("genesys_conversations")
+    return str(materialization.metadata["normalised"].value)
+
+
+def _prepared(pipeline: Pipeline) -> Path:
+    return DataLayout(pipeline.data_dir).prepared_dir("genesys", "conversations", DAY)
 
 
 def _checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
@@ -77,6 +89,8 @@ def test_a_day_lands_as_five_tables_with_every_check_green(platform: Pipeline) -
     assert meta["api_mode"].value == "platform"
     assert meta["export_id"].value == job
     assert meta["day_status"].value == "final"
+    assert _normalised(result) == "while downloading"
+    assert not _prepared(platform).exists()  # taken by the lake step, not left behind
 
 
 def test_a_day_after_the_watermark_is_provisional_and_warns(platform: Pipeline) -> None:
@@ -129,3 +143,37 @@ def test_a_rerun_replaces_the_day(platform: Pipeline) -> None:
     ]
     [(exports,)] = platform.sql("SELECT count(*) FROM exports")
     assert exports == 1
+
+
+def test_a_job_resubmitted_mid_download_prepares_the_new_jobs_pages(platform: Pipeline) -> None:
+    platform.emulator.add_faults({"kind": "job_expired", "after": 1})
+
+    result = _materialize(platform, DAY, details_page_size=10)
+
+    assert result.success
+    assert platform.emulator.stats()["details_jobs_created"] == 2
+    assert _normalised(result) == "while downloading"
+    assert platform.sql("SELECT count(*), count(DISTINCT conversation_id) FROM conversations") == [
+        (PER_DAY, PER_DAY)
+    ]
+
+
+def test_prepared_tables_not_made_from_the_verified_pages_are_not_used(
+    platform: Pipeline,
+) -> None:
+    _materialize(platform, DAY, selection="genesys_conversation_export")
+    record_file = _prepared(platform) / "prepared.json"
+    record = json.loads(record_file.read_text())
+    page = sorted(record["pages"])[0]
+    record["pages"][page] = "0" * 64  # as if made from a page other than the one verified
+    record["rows"]["conversations"] = 1
+    record_file.write_text(json.dumps(record))
+
+    result = _materialize(platform, DAY, selection="genesys_conversations")
+
+    assert result.success
+    assert _normalised(result) == "from raw"
+    assert platform.sql("SELECT count(*), count(DISTINCT conversation_id) FROM conversations") == [
+        (PER_DAY, PER_DAY)
+    ]
+    assert not _prepared(platform).exists()

@@ -95,6 +95,7 @@ def conversations_metadata(
         "emulator": record.is_emulator,
         "day_status": _day_status(record),
         "rows_quarantined": normalised.quarantined,
+        "normalised": normalised.normalised,
         "table_rows": dg.MetadataValue.md(
             "\n".join(f"- `{name}`: {rows}" for name, (_, rows) in normalised.tables.items())
         ),

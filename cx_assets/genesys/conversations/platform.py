@@ -21,6 +21,15 @@ import httpx
 
 from cx_assets.genesys.conversations import platform_endpoints as endpoints
 from cx_assets.genesys.conversations.platform_endpoints import DetailsJobSettings
+from cx_assets.genesys.conversations.platform_errors import (
+    DetailsJobError,
+    JobCancelled,
+    JobExpired,
+    JobFailed,
+    JobTimeout,
+    ResultsRejected,
+    SubmitUncertain,
+)
 from cx_assets.genesys.conversations.platform_models import (
     AsyncConversationQuery,
     AsyncQueryResponse,
@@ -37,45 +46,14 @@ from cx_assets.http.errors import ApiError, ForbiddenError, RetriesExhausted
 from cx_assets.http.polling import PollTimeout, poll_until
 from cx_assets.lake.atomic import atomic_write
 
+__all__ = ["DetailsJobError", "DetailsJobsClient", "JobCancelled", "JobExpired", "JobFailed"]
+__all__ += ["JobTimeout", "PageLanded", "ResultsRejected", "SubmitUncertain", "short_cursor"]
+
 log = logging.getLogger(__name__)
 
-_GONE = (404, 410)  # results of an expired job (which of the two: UNVERIFIED)
-
-
-class DetailsJobError(RuntimeError):
-    """A day's job that cannot be completed; the message names the job and the day, and is
-    safe to show (no token, no full cursor). Not retried by the client."""
-
-    def __init__(self, message: str, job_id: str | None = None, day: dt.date | None = None):
-        super().__init__(message, job_id, day)  # all in args: pickles across processes
-        self.job_id, self.day = job_id, day
-
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-class JobFailed(DetailsJobError):
-    """The server ended the job FAILED; the message carries its `errorMessage`."""
-
-
-class JobCancelled(DetailsJobError):
-    """Someone else cancelled the job (ours cancels only when giving up)."""
-
-
-class JobExpired(DetailsJobError):
-    """The job's results are gone (EXPIRED, or 404/410 on a page), and resubmitting did not help."""
-
-
-class JobTimeout(DetailsJobError):
-    """The job was not FULFILLED within `timeout_s` (`fetch_day` then cancels it)."""
-
-
-class ResultsRejected(DetailsJobError):
-    """The server refused a results page (e.g. 400 for a cursor it does not know)."""
-
-
-class SubmitUncertain(DetailsJobError):
-    """The create was sent but its answer was lost: a job may exist, so it is not re-sent."""
+_GONE = (404, 410)
+#: Told of each page once it is on disk: (job id, page file).
+PageLanded = Callable[[str, Path], None]  # results of an expired job (which of the two: UNVERIFIED)
 
 
 class DetailsJobsClient:
@@ -179,8 +157,13 @@ class DetailsJobsClient:
             raise
         return response.content, read_response(ResultsPage, response)
 
-    def fetch_day(self, day: dt.date, staging_dir: Path) -> DayResults:
-        """Run the whole protocol for one UTC day into `staging_dir` (created if absent)."""
+    def fetch_day(
+        self, day: dt.date, staging_dir: Path, on_page: PageLanded | None = None
+    ) -> DayResults:
+        """Run the whole protocol for one UTC day into `staging_dir` (created if absent).
+
+        `on_page(job_id, path)` hears of each page once it is complete on disk (a new job id:
+        the pages of the job before it were removed, the job was resubmitted)."""
         query = AsyncConversationQuery.day_query(day)
         staging_dir.mkdir(parents=True, exist_ok=True)
         if any(staging_dir.glob("page-*.json")):
@@ -194,7 +177,7 @@ class DetailsJobsClient:
                 try:
                     self.wait(job_id, day=day)
                     fulfilled_at = _now()
-                    self._page_all(job_id, day, staging_dir, written)
+                    self._page_all(job_id, day, staging_dir, written, on_page)
                     break
                 except JobExpired as exc:
                     live = None
@@ -237,7 +220,14 @@ class DetailsJobsClient:
             request_stats=(self._stats() - before).as_dict() if before else None,
         )
 
-    def _page_all(self, job_id: str, day: dt.date, folder: Path, written: list[PageFile]) -> None:
+    def _page_all(
+        self,
+        job_id: str,
+        day: dt.date,
+        folder: Path,
+        written: list[PageFile],
+        on_page: PageLanded | None,
+    ) -> None:
         """Every page of a FULFILLED job into `folder`, appended to `written` as it lands."""
         cursor: str | None = None
         total_bytes = total_conversations = 0
@@ -248,6 +238,8 @@ class DetailsJobsClient:
             with atomic_write(folder / name) as fh:
                 fh.write(content)
             written.append(PageFile.of(name, content, page))
+            if on_page is not None:
+                on_page(job_id, folder / name)
             total_bytes += len(content)
             total_conversations += page.conversation_count
             log.info(
