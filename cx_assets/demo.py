@@ -200,8 +200,8 @@ def run_datatables(env: dict[str, str], emulator_url: str, parallel: int, report
     with dg.DagsterInstance.from_config(str(home)) as instance:
         add_table_partitions(instance, genesys)
         tables = instance.get_dynamic_partitions(datatable_ids.name or "")
-    day = demo_days()[-1]
-    print(f"\nData table snapshots of {len(tables)} discovered tables for {day}")
+    day = dt.datetime.now(dt.UTC).date().isoformat()  # a table keeps no history: today only
+    print(f"\nData table snapshots of {len(tables)} discovered tables, taken today ({day} UTC)")
     keys = [snapshot_partition_key(table, day) for table in tables]
     code |= report(materialize_days(keys, env=env, parallel=parallel, selection=SNAPSHOT_ASSET))
     return code

@@ -18,6 +18,7 @@ from cx_assets.emulator.errors import EXCEPTION_HANDLERS
 from cx_assets.emulator.faults import FaultBoard
 from cx_assets.emulator.genesys.conversations import platform as conversation_jobs
 from cx_assets.emulator.genesys.conversations import tutorial as conversations
+from cx_assets.emulator.genesys.datatables import platform as platform_datatables
 from cx_assets.emulator.genesys.datatables import tutorial as datatables
 from cx_assets.emulator.genesys.privacy import tutorial as privacy
 from cx_assets.emulator.genesys.rules import tutorial as rules
@@ -32,6 +33,7 @@ APIS: tuple[Api, ...] = (
     conversations.API,
     conversation_jobs.API,
     datatables.API,
+    platform_datatables.API,
     privacy.API,
     rules.API,
 )

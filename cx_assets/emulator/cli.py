@@ -11,7 +11,7 @@ import sys
 import uvicorn
 
 from cx_assets.emulator.app import create_app
-from cx_assets.emulator.config import EmulatorConfig, parse_permissions
+from cx_assets.emulator.config import EmulatorConfig, parse_permissions, parse_seed_rows
 from cx_assets.emulator.faults import Fault, FaultSpecError, parse_fault_spec
 
 log = logging.getLogger("cx_assets.emulator")
@@ -39,6 +39,9 @@ _FLAGS: dict[str, tuple[str, type]] = {
     "--details-job-lifetime": ("details_job_lifetime_s", float),
     "--details-max-page-size": ("details_max_page_size", int),
     "--details-availability-lag": ("details_availability_lag_s", float),
+    "--datatable-max-rows": ("datatable_max_rows", int),
+    "--datatable-job-delay": ("datatable_job_delay_s", float),
+    "--datatable-max-page-size": ("datatable_max_page_size", int),
 }
 
 
@@ -62,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help='platform permissions per client, e.g. {"emulator-client": []} (default: all)',
     )
+    parser.add_argument(
+        "--datatable-seed-rows",
+        default=None,
+        metavar="JSON",
+        help='rows per seeded platform data table id, e.g. {"<table id>": 5000}',
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn's log level")
     return parser
 
@@ -73,6 +82,10 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
     if args.client_permissions:
         changes["client_permissions"] = parse_permissions(
             "--client-permissions", args.client_permissions
+        )
+    if args.datatable_seed_rows:
+        changes["datatable_seed_rows"] = parse_seed_rows(
+            "--datatable-seed-rows", args.datatable_seed_rows
         )
     if args.fault:
         changes["faults"] = (*config.faults, *(parse_fault_spec(s) for s in args.fault))
@@ -87,6 +100,8 @@ def config_to_argv(config: EmulatorConfig) -> list[str]:
     if config.client_permissions:
         permissions = {k: list(v) for k, v in config.client_permissions.items()}
         argv += ["--client-permissions", json.dumps(permissions)]
+    if config.datatable_seed_rows:
+        argv += ["--datatable-seed-rows", json.dumps(dict(config.datatable_seed_rows))]
     for fault in config.faults:
         argv += ["--fault", _fault_spec(fault)]
     return argv

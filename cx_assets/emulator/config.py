@@ -80,6 +80,13 @@ class EmulatorConfig:
     #: client_id -> the permissions its role has (platform paths); a client not named here has
     #: every permission.
     client_permissions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Platform data tables (`/api/v2/flows/datatables`): the most rows a table may hold (HC:
+    #: 5000, raisable), how long an export/import job stays Processing, the largest rows
+    #: `pageSize`, and per seeded table id a row count replacing its default (benchmarks).
+    datatable_max_rows: int = 5000
+    datatable_job_delay_s: float = 0.2
+    datatable_max_page_size: int = 500
+    datatable_seed_rows: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         checks = {
@@ -107,6 +114,10 @@ class EmulatorConfig:
             "details_job_lifetime_s": self.details_job_lifetime_s > 0,
             "details_max_page_size": self.details_max_page_size >= 1,
             "details_availability_lag_s": self.details_availability_lag_s >= 0,
+            "datatable_max_rows": self.datatable_max_rows >= 1,
+            "datatable_job_delay_s": self.datatable_job_delay_s >= 0,
+            "datatable_max_page_size": self.datatable_max_page_size >= 1,
+            "datatable_seed_rows": all(n >= 0 for n in self.datatable_seed_rows.values()),
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -115,6 +126,8 @@ class EmulatorConfig:
         object.__setattr__(self, "faults", tuple(self.faults))
         permissions = {str(k): tuple(v) for k, v in self.client_permissions.items()}
         object.__setattr__(self, "client_permissions", MappingProxyType(permissions))
+        seed_rows = {str(k): int(v) for k, v in self.datatable_seed_rows.items()}
+        object.__setattr__(self, "datatable_seed_rows", MappingProxyType(seed_rows))
 
     @property
     def url(self) -> str:
@@ -171,6 +184,9 @@ class EmulatorConfig:
             "DETAILS_JOB_LIFETIME_S": ("details_job_lifetime_s", float),
             "DETAILS_MAX_PAGE_SIZE": ("details_max_page_size", int),
             "DETAILS_AVAILABILITY_LAG_S": ("details_availability_lag_s", float),
+            "DATATABLE_MAX_ROWS": ("datatable_max_rows", int),
+            "DATATABLE_JOB_DELAY_S": ("datatable_job_delay_s", float),
+            "DATATABLE_MAX_PAGE_SIZE": ("datatable_max_page_size", int),
         }
         for suffix, (name, cast) in casts.items():
             raw = env.get(f"CX_EMULATOR_{suffix}")
@@ -186,6 +202,8 @@ class EmulatorConfig:
                 kwargs[name] = _clients(f"CX_EMULATOR_{suffix}", raw)
         if raw := env.get("CX_EMULATOR_CLIENT_PERMISSIONS"):
             kwargs["client_permissions"] = parse_permissions("CX_EMULATOR_CLIENT_PERMISSIONS", raw)
+        if raw := env.get("CX_EMULATOR_DATATABLE_SEED_ROWS"):
+            kwargs["datatable_seed_rows"] = parse_seed_rows("CX_EMULATOR_DATATABLE_SEED_ROWS", raw)
         if raw := env.get("CX_EMULATOR_FAULTS"):
             kwargs["faults"] = tuple(parse_fault_list(raw))
         return cls(**kwargs)  # type: ignore[arg-type]
@@ -213,3 +231,17 @@ def parse_permissions(source: str, raw: str) -> Mapping[str, tuple[str, ...]]:
     if not ok:
         raise ValueError(f"{source} must be a JSON object of client id -> list of permissions")
     return MappingProxyType({str(k): tuple(v) for k, v in data.items()})
+
+
+def parse_seed_rows(variable: str, raw: str) -> Mapping[str, int]:
+    """`{"<table id>": <rows>}` from JSON text (platform data tables seeded row counts)."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{variable} is not JSON: {exc}") from exc
+    ok = isinstance(data, dict) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in data.values()
+    )
+    if not ok:
+        raise ValueError(f"{variable} must be a JSON object of table id -> row count")
+    return MappingProxyType({str(k): v for k, v in data.items()})

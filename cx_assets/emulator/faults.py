@@ -35,6 +35,9 @@ FaultKind = Literal[
     "invalid_cursor",
     "slow_job",
     "watermark_lag",
+    "datatable_export_failed",
+    "datatable_import_failed",
+    "datatable_import_row_failures",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 

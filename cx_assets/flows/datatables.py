@@ -19,9 +19,15 @@ from typing import Any
 
 from cx_assets.catalog.datatable_imports import ImportRecord, register_import
 from cx_assets.catalog.datatable_views import register_table_view
-from cx_assets.catalog.datatables import SnapshotRecord, previous_snapshot, register_snapshot
+from cx_assets.catalog.datatables import (
+    SnapshotRecord,
+    previous_snapshot,
+    register_snapshot,
+    snapshot_for,
+)
 from cx_assets.catalog.queries import query
 from cx_assets.flows.context import ProgressLog, Target
+from cx_assets.flows.datatables_history import check_snapshot_day
 from cx_assets.genesys.datatables.declarations import ImportDeclaration
 from cx_assets.genesys.datatables.imports import (
     ImportOutcome,
@@ -74,8 +80,11 @@ def snapshot_table(
     target: Target,
     log: ProgressLog,
 ) -> SnapshotResult:
-    """Read `table_id` whole, write it as the day's Parquet file and record it in the catalog."""
+    """Read `table_id` whole, write it as the day's Parquet file and record it in the catalog.
+
+    Refuses (`SnapshotDayRefused`, before any request) a `day` the snapshot would not show."""
     started = dt.datetime.now(dt.UTC)
+    check_snapshot_day(dt.date.fromisoformat(day), now=started)
     log.info(f"Snapshot of data table {table_id} for {day} from {target.description}")
     with client_factory() as client:
         snap = client.snapshot(table_id)
@@ -83,7 +92,10 @@ def snapshot_table(
     columns = [(c.name, c.type) for c in snap.schema.columns]
     path = snapshot_path(layout, table_id, day)
     written = write_snapshot(path, snap.rows, columns)
-    earlier = previous_snapshot(layout.catalog_path, table_id, day)
+    # the snapshot this one follows: an earlier run today (it is replaced), else an earlier day
+    earlier = snapshot_for(layout.catalog_path, table_id, day) or previous_snapshot(
+        layout.catalog_path, table_id, day
+    )
     record = _snapshot_record(snap, day, written, layout.root, stats, started, run_id, target)
     register_snapshot(layout.catalog_path, record)
     view = register_table_view(layout.catalog_path, table_id, snap.schema.name)

@@ -75,8 +75,47 @@ CONVERSATIONS: tuple[PlatformCall, ...] = (
     ),
 )
 
+_DT = "/api/v2/flows/datatables"
+DATATABLE_VIEW = "architect:datatable:view"
+DATATABLE_EDIT = "architect:datatable:edit"
+DATATABLE_ROW_VIEW = "architect:datatableRow:view"
+DATATABLE_ROW_ADD = "architect:datatableRow:add"
+DATATABLE_ROW_DELETE = "architect:datatableRow:delete"
+_DT_VIEW = Permissions(all_of=(DATATABLE_VIEW,))
+#: An `Append` CSV import; a `ReplaceAll` also needs `DATATABLE_ROW_DELETE` (the exact set is
+#: UNVERIFIED; the body decides, so the client names it: `DATATABLE_REPLACE_ALL_CALLS`).
+DATATABLE_IMPORT = Permissions(all_of=(DATATABLE_EDIT, DATATABLE_ROW_ADD))
+
+#: Data tables: Architect `/api/v2/flows/datatables` (PY ArchitectApi.md; VENDOR_APIS.md §3).
+#: Polling an import job needs view (UNVERIFIED).
+DATATABLES: tuple[PlatformCall, ...] = (
+    PlatformCall("GET", _DT, _DT_VIEW, "datatables"),
+    PlatformCall("GET", f"{_DT}/{{datatableId}}", _DT_VIEW, "datatables"),
+    PlatformCall(
+        "GET",
+        f"{_DT}/{{datatableId}}/rows",
+        Permissions(all_of=(DATATABLE_VIEW, DATATABLE_ROW_VIEW)),
+        "datatables",
+    ),
+    PlatformCall("POST", f"{_DT}/{{datatableId}}/export/jobs", _DT_VIEW, "datatables"),
+    PlatformCall("GET", f"{_DT}/{{datatableId}}/export/jobs/{{jobId}}", _DT_VIEW, "datatables"),
+    PlatformCall("POST", f"{_DT}/{{datatableId}}/import/csv/jobs", DATATABLE_IMPORT, "datatables"),
+    PlatformCall("GET", f"{_DT}/{{datatableId}}/import/jobs", _DT_VIEW, "datatables"),
+    PlatformCall("GET", f"{_DT}/{{datatableId}}/import/jobs/{{jobId}}", _DT_VIEW, "datatables"),
+)
+
+#: The table to explain a 403 on a `ReplaceAll` import create with (it also deletes rows).
+DATATABLE_REPLACE_ALL_CALLS: tuple[PlatformCall, ...] = (
+    PlatformCall(
+        "POST",
+        f"{_DT}/{{datatableId}}/import/csv/jobs",
+        Permissions(all_of=(DATATABLE_EDIT, DATATABLE_ROW_ADD, DATATABLE_ROW_DELETE)),
+        "datatables",
+    ),
+)
+
 #: Every flow's rows. Literal paths win over templates (`…/jobs/availability` is not a job id).
-PLATFORM_CALLS: tuple[PlatformCall, ...] = (*CONVERSATIONS,)
+PLATFORM_CALLS: tuple[PlatformCall, ...] = (*CONVERSATIONS, *DATATABLES)
 
 
 def required_permissions(

@@ -3,6 +3,7 @@ schema drift, and declared imports that quarantine bad rows and are idempotent."
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from pathlib import Path
@@ -16,13 +17,14 @@ from cx_assets.defs.datatables.import_files import imports_dir
 from cx_assets.defs.datatables.imports import build_import_asset
 from cx_assets.defs.datatables.partitions import snapshot_partition_key
 from cx_assets.defs.datatables.snapshots import genesys_datatable_snapshot
+from cx_assets.flows.datatables_history import SNAPSHOT_GRACE
 from cx_assets.genesys.datatables.declarations import ImportDeclaration, load_declarations
 from cx_assets.lake.locks import exclusive
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 
 TIERS = "6b1f6a0e-1c2d-4e5f-8a9b-000000000001"
 HOLIDAYS = "6b1f6a0e-1c2d-4e5f-8a9b-000000000003"
-DAY = "2024-03-01"
+DAY = dt.datetime.now(dt.UTC).date().isoformat()  # a table keeps no history: today only
 
 
 def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
@@ -78,6 +80,41 @@ def test_snapshot_lands_in_the_catalog_with_passing_checks(pipeline: Pipeline) -
     assert (table_name, row_count) == ("Customer Tiers", 2500)
 
 
+def test_a_backfilled_range_writes_a_snapshot_only_under_the_day_it_was_taken(
+    pipeline: Pipeline,
+) -> None:
+    _discover(pipeline)
+    today = dt.date.fromisoformat(DAY)
+    days = [(today - dt.timedelta(days=n)).isoformat() for n in (30, 3, 2, 1, 0)]
+    if dt.datetime.now(dt.UTC) - dt.datetime.combine(today, dt.time(), dt.UTC) < SNAPSHOT_GRACE:
+        days.remove(days[-2])  # yesterday is still in its grace: a late schedule may take it
+    requests_before = pipeline.emulator.stats()["requests"]
+
+    results = {
+        day: pipeline.materialize_assets(
+            [genesys_datatable_snapshot],
+            partition_key=snapshot_partition_key(HOLIDAYS, day),
+            raise_on_error=False,
+        )
+        for day in days
+    }
+
+    assert [d for d, r in results.items() if r.success] == [DAY]
+    for day in days[:-1]:
+        [failure] = [e for e in results[day].all_events if e.is_step_failure]
+        message = str(failure.step_failure_data.error)
+        assert f"snapshot for {day}" in message and "keeps no history" in message
+    assert pipeline.sql("SELECT CAST(day AS VARCHAR) FROM datatable_snapshots") == [(DAY,)]
+    dates = pipeline.sql(
+        "SELECT DISTINCT CAST(snapshot_date AS VARCHAR) FROM datatables.holiday_calendar"
+    )
+    assert dates == [(DAY,)]
+    lake = pipeline.data_dir / "lake" / "genesys" / "datatables" / f"table_id={HOLIDAYS}"
+    assert sorted(p.name for p in lake.iterdir()) == [f"date={DAY}"]
+    # the refused days asked the server nothing: one run's requests (token, schema, rows) only
+    assert pipeline.emulator.stats()["requests"] - requests_before < 10
+
+
 def test_composite_key_table_snapshot(pipeline: Pipeline) -> None:
     _discover(pipeline)
     result = _snapshot(pipeline, HOLIDAYS)
@@ -101,13 +138,13 @@ def test_table_changed_mid_snapshot_restarts_and_stays_consistent(pipeline: Pipe
 
 def test_schema_drift_is_reported_as_a_warning(pipeline: Pipeline) -> None:
     _discover(pipeline)
-    _snapshot(pipeline, HOLIDAYS, "2024-03-01")
+    _snapshot(pipeline, HOLIDAYS)
     headers = {"Authorization": f"Bearer {pipeline.token()}"}
     url = f"{pipeline.emulator.url}/api/v2/datatables/{HOLIDAYS}/schema"
     schema = httpx.get(url, headers=headers).json()
     columns = [*schema["columns"], {"name": "hours", "type": "string", "isPrimaryKey": False}]
     httpx.put(url, headers=headers, json={"columns": columns}).raise_for_status()
-    result = _snapshot(pipeline, HOLIDAYS, "2024-03-02")
+    result = _snapshot(pipeline, HOLIDAYS)  # a second run today follows the first
     drift = _checks(result)["schema_drift"]
     assert not drift.passed
     assert drift.severity == dg.AssetCheckSeverity.WARN

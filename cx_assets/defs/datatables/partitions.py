@@ -12,7 +12,9 @@ datatable_ids = dg.DynamicPartitionsDefinition(name="genesys_datatables")
 
 snapshot_partitions = dg.MultiPartitionsDefinition(
     {
-        DATE_DIM: dg.DailyPartitionsDefinition(start_date=settings.start_date()),
+        # end_offset=1: today's partition exists, it is the only one a snapshot can fill
+        # (flows/datatables_history.py); past dates are there only to hold snapshots taken then.
+        DATE_DIM: dg.DailyPartitionsDefinition(start_date=settings.start_date(), end_offset=1),
         TABLE_DIM: datatable_ids,
     }
 )

@@ -1,4 +1,8 @@
-"""Yesterday's snapshot of every known table, each table its own run."""
+"""Today's snapshot of every known table near the end of the UTC day, each table its own run.
+
+A snapshot can be filed only under the UTC day it is taken on (`flows/datatables_history.py`),
+so the schedule takes the day it runs on: at 23:30 a run has 30 minutes plus the grace to start.
+"""
 
 import datetime as dt
 
@@ -14,14 +18,14 @@ snapshot_job = dg.define_asset_job(
 
 @dg.schedule(
     name="genesys_datatables_daily",
-    cron_schedule="30 2 * * *",
+    cron_schedule="30 23 * * *",
     execution_timezone="UTC",
     job=snapshot_job,
-    description="Snapshots every data table for the previous UTC day.",
+    description="Snapshots every data table as it is at the end of the UTC day, under that day.",
 )
 def snapshot_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     scheduled = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
-    day = (scheduled.date() - dt.timedelta(days=1)).isoformat()
+    day = scheduled.astimezone(dt.UTC).date().isoformat()
     tables = context.instance.get_dynamic_partitions(datatable_ids.name or "")
     return [
         dg.RunRequest(run_key=f"{table}-{day}", partition_key=snapshot_partition_key(table, day))

@@ -9,6 +9,7 @@ from cx_assets.defs.datatables.partitions import DATE_DIM, TABLE_DIM, snapshot_p
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import snapshot_table
+from cx_assets.flows.datatables_history import SnapshotDayRefused
 from cx_assets.genesys.datatables.models import TableSchema
 from cx_assets.genesys.datatables.tutorial import SnapshotInconsistent, TableSnapshot
 from cx_assets.http.errors import ApiError
@@ -44,6 +45,10 @@ def genesys_datatable_snapshot(
     Pages through the table with cursors, checking the ETag of every page against the first; a
     change mid-way restarts from page one, so a snapshot never mixes two versions of the table.
     Query it as `datatables.<table name>` in `catalog.duckdb`, one `snapshot_date` per day.
+
+    A data table keeps no history: only today's UTC date can be materialised (yesterday's too
+    for two hours after midnight, for a late scheduled run). A past date is refused before any
+    request, so a backfill never files today's rows under a day they were not taken on.
     """
     keys = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
     table_id, day = keys[TABLE_DIM], keys[DATE_DIM]
@@ -57,6 +62,8 @@ def genesys_datatable_snapshot(
             target=genesys.target("data tables"),
             log=context.log,
         )
+    except SnapshotDayRefused as exc:
+        raise dg.Failure(description=str(exc), allow_retries=False) from None
     except SnapshotInconsistent as exc:
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except ApiError as exc:

@@ -6,6 +6,7 @@ shows the privacy area, privacy datasets or URL signatures."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from cx_assets.emulator import EmulatorServer
 from cx_assets_tests.e2e.pipeline_testkit import FAST_EMULATOR, Pipeline, make_instance
 
 DAYS = ("2024-03-01", "2024-03-02")
+TODAY = dt.datetime.now(dt.UTC).date().isoformat()  # data table snapshots: the day taken only
 TIERS = "6b1f6a0e-1c2d-4e5f-8a9b-000000000001"
 SECRET_QUERY = "X-Amz-Signature=s3cr3t"
 
@@ -41,7 +43,7 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             pipeline.materialize(day)
         add_table_partitions(instance, pipeline.resources()["genesys"])
         pipeline.materialize_assets(
-            [genesys_datatable_snapshot], partition_key=snapshot_partition_key(TIERS, DAYS[0])
+            [genesys_datatable_snapshot], partition_key=snapshot_partition_key(TIERS, TODAY)
         )
         _plant_privacy(pipeline.data_dir)
         yield pipeline.data_dir
@@ -195,7 +197,7 @@ def test_routes_list_the_materialised_exports_and_datasets(
     ).rows
     assert {e["export_id"] for e in genesys} == {i for (i,) in catalog_ids}
     [snapshot] = [e for e in routes["exports"] if e["kind"] == "datatable_snapshot"]
-    assert (snapshot["row_count"], snapshot["partitions"]) == (2500, [DAYS[0]])
+    assert (snapshot["row_count"], snapshot["partitions"]) == (2500, [TODAY])
     datasets = {d["name"]: d for d in routes["datasets"]}
     [(rows,)] = query(data_root / "catalog.duckdb", "SELECT count(*) FROM conversations").rows
     assert datasets["conversations"]["row_count"] == rows
