@@ -31,7 +31,7 @@ from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.local_runs import PartitionRun, days_between, ensure_dagster_home, materialize_days
 
 DEMO_DAYS = 7
-DEMO_IMPORT = "datatable_import_customer_tiers_update"
+DEMO_IMPORT = "datatable_import_customer_tiers_platform"
 
 CONVERSATION_QUERIES = {
     "Conversations per day and media type": """
@@ -64,19 +64,22 @@ CONVERSATION_QUERIES = {
 }
 DATATABLE_QUERIES = {
     "Data table imports (the second run changes nothing)": """
-        SELECT import_name, left(run_id, 8) AS run, rows_total AS rows_read, inserted, updated,
-               unchanged, quarantined, verified
+        SELECT import_name, left(run_id, 8) AS run, import_mode, rows_total AS rows_read,
+               inserted, updated, unchanged, quarantined, verified,
+               coalesce(left(import_job_id, 8), 'none') AS import_job
         FROM datatable_imports ORDER BY started_at""",
     "Rows the import quarantined (first run)": """
         SELECT row_number, field, reason FROM datatable_quarantine
         WHERE run_id = (SELECT run_id FROM datatable_imports ORDER BY started_at LIMIT 1)
         ORDER BY row_number""",
-    "Data table snapshots": """
-        SELECT table_name, day, row_count, pages, restarts, version, etag
+    "Data table snapshots (one export job each)": """
+        SELECT table_name, day, api_mode, row_count, records_processed, quarantined,
+               left(export_job_id, 8) AS export_job
         FROM datatable_snapshots ORDER BY table_name""",
     "Imported rows as the snapshot sees them (datatables.customer_tiers)": """
-        SELECT customer_id, tier, credit_limit, vip, since, snapshot_date
-        FROM datatables.customer_tiers WHERE customer_id LIKE 'C-900%' ORDER BY customer_id""",
+        SELECT key, tier, credit_limit, discount, vip, snapshot_date
+        FROM datatables.customer_tiers WHERE key LIKE 'C-9000%' OR key = 'C-000001'
+        ORDER BY key""",
 }
 
 CXONE_QUERIES = {

@@ -52,6 +52,11 @@ class ImportRecord:
     throttled: int = 0
     status: str
     registered_at: dt.datetime | None = None  # set by register_import
+    api_mode: str | None = None
+    import_job_id: str | None = None
+    import_mode: str | None = None
+    deleted: int | None = None
+    server_failed: int | None = None
 
     def __post_init__(self) -> None:
         validate_token(self.import_name, "import name")

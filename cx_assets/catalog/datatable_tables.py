@@ -34,6 +34,16 @@ SNAPSHOT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("started_at", "TIMESTAMPTZ"),
     ("finished_at", "TIMESTAMPTZ"),
     ("registered_at", "TIMESTAMPTZ NOT NULL"),
+    *(
+        SNAPSHOT_ADDED := (
+            # platform mode: the export job, the rows it said it wrote, rows its CSV could not
+            # type (quarantined). Added after the first release: see `_added`.
+            ("api_mode", "VARCHAR"),
+            ("export_job_id", "VARCHAR"),
+            ("records_processed", "BIGINT"),
+            ("quarantined", "BIGINT"),
+        )
+    ),
 )
 
 #: datatable_imports: one row per run of a declared import.
@@ -60,6 +70,16 @@ IMPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("throttled", "BIGINT NOT NULL"),
     ("status", "VARCHAR NOT NULL"),
     ("registered_at", "TIMESTAMPTZ NOT NULL"),
+    *(
+        IMPORT_ADDED := (
+            # platform mode: the CSV import job, its mode and the server's own counts
+            ("api_mode", "VARCHAR"),
+            ("import_job_id", "VARCHAR"),
+            ("import_mode", "VARCHAR"),
+            ("deleted", "BIGINT"),
+            ("server_failed", "BIGINT"),
+        )
+    ),
 )
 
 #: datatable_quarantine: the rows of an import run's quarantine Parquet file.
@@ -91,9 +111,16 @@ def _table_ddl(name: str, columns: tuple[tuple[str, str], ...], key: str | None)
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {body}\n)"
 
 
+def _added(table: str, columns: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """Columns added after a table first shipped, added in place to an older catalog."""
+    return tuple(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {c} {t}" for c, t in columns)
+
+
 DDL: tuple[str, ...] = (
     _table_ddl("datatable_snapshots", SNAPSHOT_COLUMNS, "table_id, day"),
+    *_added("datatable_snapshots", SNAPSHOT_ADDED),
     _table_ddl("datatable_imports", IMPORT_COLUMNS, "import_name, run_id"),
+    *_added("datatable_imports", IMPORT_ADDED),
     _table_ddl("datatable_quarantine", QUARANTINE_COLUMNS, None),
     _table_ddl("datatable_views", VIEW_COLUMNS, "table_id"),
     f"CREATE SCHEMA IF NOT EXISTS {VIEW_SCHEMA}",

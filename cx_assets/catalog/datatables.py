@@ -75,6 +75,10 @@ class SnapshotRecord:
     started_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
     registered_at: dt.datetime | None = None  # set by register_snapshot
+    api_mode: str | None = None
+    export_job_id: str | None = None
+    records_processed: int | None = None
+    quarantined: int | None = None
 
     def __post_init__(self) -> None:
         validate_token(self.table_id, "table id")

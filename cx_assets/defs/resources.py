@@ -23,6 +23,7 @@ from cx_assets.genesys.conversations.platform import DetailsJobsClient
 from cx_assets.genesys.conversations.platform_endpoints import DetailsJobSettings
 from cx_assets.genesys.conversations.tutorial import ConversationExportClient, ExportSettings
 from cx_assets.genesys.datatables import endpoints as datatable_endpoints
+from cx_assets.genesys.datatables.platform import DataTablesPlatformClient, DataTablesSettings
 from cx_assets.genesys.datatables.tutorial import DataTablesClient
 from cx_assets.genesys.modes import MODE_ENV, ApiMode, ModeUnavailable, mode_for, parse_mode
 from cx_assets.http.auth import ClientCredentialsAuth
@@ -53,6 +54,11 @@ class GenesysCloudResource(dg.ConfigurableResource):
     file_attempts: int = Field(default=4, ge=1, description="downloads of one file before failing")
     details_page_size: int = Field(
         default=1000, ge=1, description="conversations per details-job results page (platform)"
+    )
+    datatable_max_rows: int = Field(
+        default=5000,
+        ge=1,
+        description="rows a data table may hold (platform; 5000 unless Genesys raised it)",
     )
     api_mode: str = Field(
         default="platform",
@@ -150,6 +156,21 @@ class GenesysCloudResource(dg.ConfigurableResource):
         )
         with self.api_client(scopes, flow="data tables") as api:
             yield DataTablesClient(api)
+
+    @contextmanager
+    def datatables_platform_client(self) -> Iterator[DataTablesPlatformClient]:
+        """A platform-mode data tables client (Architect `/api/v2/flows/datatables`)."""
+        with self.api_client((), flow="data tables") as api:
+            yield DataTablesPlatformClient(
+                api,
+                DataTablesSettings(
+                    poll_initial_s=self.poll_initial_s,
+                    poll_max_s=max(self.poll_max_s, self.poll_initial_s),
+                    timeout_s=self.export_timeout_s,
+                    download_attempts=self.file_attempts,
+                    max_rows=self.datatable_max_rows,
+                ),
+            )
 
 
 class CatalogResource(dg.ConfigurableResource):

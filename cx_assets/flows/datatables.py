@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from cx_assets.catalog.datatable_imports import ImportRecord, register_import
-from cx_assets.catalog.datatable_views import register_table_view
-from cx_assets.catalog.datatables import (
-    SnapshotRecord,
-    previous_snapshot,
-    register_snapshot,
-    snapshot_for,
-)
 from cx_assets.catalog.queries import query
 from cx_assets.flows.context import ProgressLog, Target
 from cx_assets.flows.datatables_history import check_snapshot_day
+from cx_assets.flows.datatables_names import resolve_table_id
+from cx_assets.flows.datatables_snapshot import (
+    SnapshotResult,
+    SnapshotRun,
+    base_record,
+    record_snapshot,
+)
 from cx_assets.genesys.datatables.declarations import ImportDeclaration
 from cx_assets.genesys.datatables.imports import (
     ImportOutcome,
@@ -36,12 +36,11 @@ from cx_assets.genesys.datatables.imports import (
     import_rows,
     verify_rows,
 )
-from cx_assets.genesys.datatables.models import TableColumn
 from cx_assets.genesys.datatables.rows import RejectedRow, check_source_columns, validate_rows
-from cx_assets.genesys.datatables.tutorial import DataTablesClient, TableSnapshot
+from cx_assets.genesys.datatables.tutorial import DataTablesClient
+from cx_assets.lake.datatable_columns import SnapshotColumn
 from cx_assets.lake.datatables import (
     QuarantineRow,
-    WrittenFile,
     quarantine_path,
     snapshot_path,
     write_quarantine,
@@ -58,18 +57,6 @@ ClientFactory = Callable[[], AbstractContextManager[DataTablesClient]]
 # -- snapshot ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SnapshotResult:
-    """A snapshot written and recorded, with the previous snapshot's schema (for drift)."""
-
-    snapshot: TableSnapshot
-    written: WrittenFile
-    view: str
-    stats: dict[str, Any]
-    previous_columns: list[TableColumn] | None
-    previous_day: str | None
-
-
 def snapshot_table(
     client_factory: ClientFactory,
     layout: DataLayout,
@@ -80,66 +67,50 @@ def snapshot_table(
     target: Target,
     log: ProgressLog,
 ) -> SnapshotResult:
-    """Read `table_id` whole, write it as the day's Parquet file and record it in the catalog.
+    """Read `table_id` whole (tutorial mode), write it as the day's Parquet file and record it.
 
     Refuses (`SnapshotDayRefused`, before any request) a `day` the snapshot would not show."""
-    started = dt.datetime.now(dt.UTC)
-    check_snapshot_day(dt.date.fromisoformat(day), now=started)
+    run = SnapshotRun(day, run_id, target, dt.datetime.now(dt.UTC), "tutorial")
+    check_snapshot_day(dt.date.fromisoformat(day), now=run.started)
     log.info(f"Snapshot of data table {table_id} for {day} from {target.description}")
     with client_factory() as client:
         snap = client.snapshot(table_id)
         stats = client.api.stats.as_dict()
-    columns = [(c.name, c.type) for c in snap.schema.columns]
+    columns = [SnapshotColumn(c.name, c.type, c.is_primary_key) for c in snap.schema.columns]
     path = snapshot_path(layout, table_id, day)
-    written = write_snapshot(path, snap.rows, columns)
-    # the snapshot this one follows: an earlier run today (it is replaced), else an earlier day
-    earlier = snapshot_for(layout.catalog_path, table_id, day) or previous_snapshot(
-        layout.catalog_path, table_id, day
-    )
-    record = _snapshot_record(snap, day, written, layout.root, stats, started, run_id, target)
-    register_snapshot(layout.catalog_path, record)
-    view = register_table_view(layout.catalog_path, table_id, snap.schema.name)
+    written = write_snapshot(path, snap.rows, [(c.name, c.type) for c in columns])
     if snap.restarts:
         log.warning(
             f"The table changed while it was read: restarted {snap.restarts} time(s); "
             f"the snapshot is version {snap.schema.version} (ETag {snap.etag}) throughout"
         )
-    previous_columns = [TableColumn.model_validate(c) for c in earlier.columns] if earlier else None
-    previous_day = earlier.day.isoformat() if earlier else None
-    return SnapshotResult(snap, written, view, stats, previous_columns, previous_day)
-
-
-def _snapshot_record(
-    snap: TableSnapshot,
-    day: str,
-    written: WrittenFile,
-    root: Path,
-    stats: dict[str, Any],
-    started: dt.datetime,
-    run_id: str,
-    target: Target,
-) -> SnapshotRecord:
-    return SnapshotRecord(
+    details = {
+        "table_version": snap.schema.version,
+        "etag": snap.etag,
+        "pages": snap.pages,
+        "restarts": snap.restarts,
+    }
+    record = base_record(
+        layout,
+        run,
         table_id=snap.table_id,
         table_name=snap.schema.name,
-        day=dt.date.fromisoformat(day),
+        columns=columns,
+        written=written,
+        stats=stats,
         etag=snap.etag,
         version=snap.schema.version,
-        row_count=written.rows,
         pages=snap.pages,
         restarts=snap.restarts,
-        columns=[c.model_dump(by_alias=True) for c in snap.schema.columns],
-        path=written.path.relative_to(root).as_posix(),
-        bytes=written.bytes,
-        sha256=written.sha256,
-        requests=int(stats.get("requests", 0)),
-        retries=int(stats.get("retries", 0)),
-        throttled=int(stats.get("throttled", 0)),
-        is_emulator=target.is_emulator,
-        api_base_url=target.api_base_url,
-        run_id=run_id,
-        started_at=started,
-        finished_at=dt.datetime.now(dt.UTC),
+    )
+    return record_snapshot(
+        layout,
+        run,
+        record,
+        rows_served=len(snap.rows),
+        stats=stats,
+        written=written,
+        details=details,
     )
 
 
@@ -189,14 +160,14 @@ def run_import(
 ) -> ImportRun:
     """Read the source, validate it against the table, upsert it under the table's lock,
     verify by reading back, quarantine every row that did not go in, record the run."""
-    table_id = declaration.table_id
     started = dt.datetime.now(dt.UTC)
     source = read_rows(declaration, layout.catalog_path)
     log.info(
-        f"Import {declaration.name}: {len(source.rows)} row(s) into data table {table_id} "
-        f"on {target.description}"
+        f"Import {declaration.name}: {len(source.rows)} row(s) into data table "
+        f"{declaration.table_label} on {target.description}"
     )
     with client_factory() as client:
+        table_id = declaration.table_id or resolve_table_id(declaration, client.list_tables())
         schema = client.get_schema(table_id)
         check_source_columns(source.columns, schema, source.column_types)
         validation = validate_rows(source.rows, schema, row_numbers=source.row_numbers)

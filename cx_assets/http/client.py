@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -177,6 +178,48 @@ class ApiClient:
             response.close()
             self._count_response(response)
 
+    def put_presigned(
+        self,
+        url: str,
+        body: Path | bytes,
+        headers: Mapping[str, str],
+        *,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """PUT `body` to an absolute presigned upload URL: no credentials, one attempt.
+
+        `headers` go as given (a presigned upload signs them; the caller copies them from the
+        job). A file is streamed with an explicit Content-Length (object stores refuse chunked
+        uploads). Non-2xx raises `ApiError` naming the URL without its signature; no answer
+        raises `ApiError` with status None. The caller decides whether to upload again.
+        """
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"put_presigned needs an absolute URL, got {redact_url(url)!r}")
+        sent = dict(headers)
+        content: bytes | Iterator[bytes]
+        if isinstance(body, bytes):
+            content = body
+        else:
+            sent = {k: v for k, v in sent.items() if k.lower() != "content-length"}
+            sent["Content-Length"] = str(body.stat().st_size)
+            content = _file_chunks(body)
+        request = self._http.build_request(
+            "PUT",
+            url,
+            content=content,
+            headers=sent,
+            timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout,
+        )
+        try:
+            response = self._http.send(request, auth=None)
+        except httpx.TransportError as exc:
+            self.stats.add("connection_errors")
+            raise error_from_exception("PUT", url, exc, self._secrets()) from None
+        self._count_response(response)
+        if not response.is_success:
+            raise error_from_response("PUT", response, self._secrets())
+        return response
+
     # -- internals -------------------------------------------------------------------------
 
     def _resolve(self, path: str) -> str:
@@ -220,6 +263,13 @@ class ApiClient:
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+
+
+def _file_chunks(path: Path, size: int = 1024 * 1024) -> Iterator[bytes]:
+    """`path` in 1 MiB reads, so an upload never holds the whole file in memory."""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(size):
+            yield chunk
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -27,10 +27,17 @@ QUARANTINE_DATASET = "datatable_imports"
 SNAPSHOT_FILE = "snapshot.parquet"
 
 #: Vendor column type -> DuckDB type of the Parquet column.
-TYPE_MAP = {"string": "VARCHAR", "number": "DOUBLE", "date": "DATE", "boolean": "BOOLEAN"}
+TYPE_MAP = {
+    "string": "VARCHAR",
+    "number": "DOUBLE",
+    "integer": "BIGINT",  # platform mode (JSON Schema `integer`)
+    "date": "DATE",
+    "boolean": "BOOLEAN",
+}
 _POLARS_TYPES: dict[str, pl.DataType] = {
     "string": pl.String(),
     "number": pl.Float64(),
+    "integer": pl.Int64(),
     "date": pl.Date(),
     "boolean": pl.Boolean(),
 }
@@ -132,6 +139,13 @@ def _numbers(column: str, values: list[Any]) -> list[Any]:
     return values
 
 
+def _integers(column: str, values: list[Any]) -> list[Any]:
+    for i, v in enumerate(values):
+        if v is not None and type(v) is not int:
+            raise _bad(column, "integer", i + 1, v, "an integer")
+    return values
+
+
 def _booleans(column: str, values: list[Any]) -> list[Any]:
     for i, v in enumerate(values):
         if v is not None and type(v) is not bool:
@@ -159,6 +173,7 @@ def _dates(column: str, values: list[Any]) -> list[Any]:
 _CONVERTERS: dict[str, Callable[[str, list[Any]], list[Any]]] = {
     "string": _strings,
     "number": _numbers,
+    "integer": _integers,
     "boolean": _booleans,
     "date": _dates,
 }
@@ -221,6 +236,19 @@ def _publish_parquet(frame: pl.DataFrame, path: Path) -> WrittenFile:
         tmp.unlink(missing_ok=True)
         raise
     return WrittenFile(path=path, rows=frame.height, bytes=size, sha256=digest)
+
+
+def describe_file(path: Path, rows: int) -> WrittenFile:
+    """A file written by someone else (e.g. a streamed export) as a `WrittenFile`."""
+    sha256, size = _sha256_and_size(path)
+    return WrittenFile(path=path, rows=rows, bytes=size, sha256=sha256)
+
+
+def snapshot_quarantine_path(layout: DataLayout, table_id: str, day: str | dt.date) -> Path:
+    """`quarantine/genesys/datatables/<table_id>/<day>.parquet`: snapshot rows that would not
+    type (platform mode), beside the day's snapshot of the table."""
+    folder = layout.quarantine_dir(SOURCE, SNAPSHOT_DATASET, validate_token(table_id, "table id"))
+    return folder / f"{_day(day)}.parquet"
 
 
 def _sha256_and_size(path: Path) -> tuple[str, int]:

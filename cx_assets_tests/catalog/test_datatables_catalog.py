@@ -25,7 +25,9 @@ from cx_assets.catalog import (
     register_snapshot,
     register_table_view,
     snapshot_for,
+    write_transaction,
 )
+from cx_assets.catalog.datatable_tables import SNAPSHOT_ADDED, SNAPSHOT_COLUMNS
 from cx_assets.lake.datatables import (
     QuarantineRow,
     WrittenFile,
@@ -338,3 +340,20 @@ def test_every_write_is_audited_and_the_chain_verifies(tmp_path: Path, catalog_p
     assert replaced[0][0] is not None
     report = audit_chain(catalog_path)
     assert (report.ok, report.entries) == (True, 3)
+
+
+def test_a_catalog_from_before_platform_mode_gains_its_columns_and_keeps_its_rows(
+    tmp_path: Path, catalog_path: Path
+) -> None:
+    old = [c for c in SNAPSHOT_COLUMNS if c not in SNAPSHOT_ADDED]
+    body = ", ".join(f"{name} {kind}" for name, kind in old)
+    with write_transaction(catalog_path) as con:  # the table as the first release made it
+        con.execute("DROP VIEW IF EXISTS datatables.snapshot_index")
+        con.execute("DROP TABLE datatable_snapshots")
+        con.execute(f"CREATE TABLE datatable_snapshots ({body}, PRIMARY KEY (table_id, day))")
+    record = _snapshot(tmp_path, TIERS, "2024-03-01", _rows("C-1"), export_job_id="job-9")
+
+    register_snapshot(catalog_path, record)
+
+    found = snapshot_for(catalog_path, TIERS, "2024-03-01")
+    assert found is not None and (found.export_job_id, found.row_count) == ("job-9", 1)

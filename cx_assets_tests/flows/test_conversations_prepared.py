@@ -69,10 +69,11 @@ def test_tables_made_from_the_verified_pages_are_taken(tmp_path: Path) -> None:
 
     assert result is not None and result.rows["conversations"] == 3
     conversations = str(tmp_path / "lake" / "conversations.parquet")
-    ids = duckdb.execute(
-        "SELECT list(conversation_id ORDER BY 1) FROM read_parquet(?)", [conversations]
-    ).fetchone()
-    assert ids == (["a", "b", "c"],)
+    with duckdb.connect() as con:  # its own connection: the shared one would keep the result
+        ids = con.execute(
+            "SELECT list(conversation_id ORDER BY 1) FROM read_parquet(?)", [conversations]
+        ).fetchall()
+    assert ids == [(["a", "b", "c"],)]
     assert not (tmp_path / "prepared").exists()
 
 

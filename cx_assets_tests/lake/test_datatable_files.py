@@ -139,7 +139,7 @@ def test_key_outside_the_schema_is_refused_not_dropped(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("columns", "message"),
     [
-        ([("a", "integer")], "column 'a' has type 'integer'"),
+        ([("a", "decimal")], "column 'a' has type 'decimal'"),
         (
             [("a", "string"), ("a", "number")],
             r"duplicate column names in the table schema: \['a'\]",

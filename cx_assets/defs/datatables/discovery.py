@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 import dagster as dg
 
 from cx_assets.defs.datatables.partitions import datatable_ids
 from cx_assets.defs.resources import GenesysCloudResource
-from cx_assets.genesys.datatables.models import DataTable
 
 
-def list_tables(genesys: GenesysCloudResource) -> list[DataTable]:
+class _Table(Protocol):
+    id: str
+    name: str
+
+
+def list_tables(genesys: GenesysCloudResource) -> Sequence[_Table]:
+    """Every table of the org, by the data tables flow's API mode."""
+    if genesys.mode_for("data tables") == "platform":
+        with genesys.datatables_platform_client() as platform:
+            return platform.list_tables()
     with genesys.datatables_client() as client:
         return client.list_tables()
 
 
-def new_table_ids(tables: list[DataTable], known: set[str]) -> list[str]:
+def new_table_ids(tables: Sequence[_Table], known: set[str]) -> list[str]:
     """Ids not yet partition keys, in the server's order (deleted tables keep their history)."""
     return [t.id for t in tables if t.id not in known]
 

@@ -13,9 +13,11 @@ import dagster as dg
 from cx_assets.catalog.datatable_imports import ImportRecord
 from cx_assets.defs.datatables import import_checks as checks
 from cx_assets.defs.datatables.import_files import imports_dir
+from cx_assets.defs.datatables.platform_imports import materialize_platform_import
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import run_import
+from cx_assets.flows.datatables_names import TableNotFound
 from cx_assets.genesys.datatables.declarations import ImportDeclaration, load_declarations
 from cx_assets.genesys.datatables.imports import (
     ImportOutcome,
@@ -26,6 +28,7 @@ from cx_assets.genesys.datatables.rows import SchemaMismatch
 from cx_assets.http.errors import ApiError
 
 GROUP = "genesys_datatables"
+FLOW = "data tables"
 
 
 def materialize_import(
@@ -34,18 +37,28 @@ def materialize_import(
     genesys: GenesysCloudResource,
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:
-    """Run the import (flows.datatables), then report its metadata and checks."""
-    table_id = declaration.table_id
+    """Run the import in the data tables flow's API mode, then report metadata and checks."""
+    mode = genesys.mode_for(FLOW)
+    if declaration.api_mode and declaration.api_mode != mode:
+        raise dg.Failure(
+            description=f"Import {declaration.name} is declared for {declaration.api_mode} "
+            f"mode (api_mode in {declaration.declared_in}), but the data tables flow runs in "
+            f"{mode} mode here: its table and columns are another API's. Nothing was sent.",
+            allow_retries=False,
+        )
+    if mode == "platform":
+        return materialize_platform_import(context, declaration, genesys, catalog)
+    table_id = declaration.table_label
     try:
         run = run_import(
             declaration,
             partial(genesys.datatables_client, write=True),
             catalog.layout,
             run_id=context.run.run_id,
-            target=genesys.target("data tables"),
+            target=genesys.target(FLOW),
             log=context.log,
         )
-    except SchemaMismatch as exc:
+    except (SchemaMismatch, TableNotFound) as exc:
         raise dg.Failure(
             description=f"Import {declaration.name} halted before sending anything: {exc}",
             allow_retries=False,
@@ -124,8 +137,8 @@ def build_import_asset(declaration: ImportDeclaration) -> dg.AssetsDefinition:
         retry_policy=TRANSIENT_RETRY,
         check_specs=specs,
         description=declaration.description
-        or f"Upserts {source} into data table {declaration.table_id}.",
-        metadata={"table_id": declaration.table_id, "source": source},
+        or f"Upserts {source} into data table {declaration.table_label}.",
+        metadata={"table": declaration.table_label, "source": source, "mode": declaration.mode},
     )
     def _import(
         context: dg.AssetExecutionContext, genesys: GenesysCloudResource, catalog: CatalogResource

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from cx_assets.genesys.datatables.models import TableColumn, TableSchema
+from cx_assets.lake.datatable_columns import SnapshotColumn, key_names
 from cx_assets.lake.datatables import TYPE_MAP
 from cx_assets.lake.parquet_schema import (
     duplicate_key_count,
@@ -26,17 +26,25 @@ def _md(lines: Sequence[str]) -> dg.MetadataValue:
     return dg.MetadataValue.md("\n".join(f"- {line}" for line in lines) or "none")
 
 
-def rows_match_server(path: Path, rows_returned: int) -> dg.AssetCheckResult:
+def rows_match_server(
+    path: Path, rows_returned: int | None, quarantined: int = 0
+) -> dg.AssetCheckResult:
+    """Every row the server said the table holds is in the file (a quarantined row is not):
+    tutorial mode, the rows served; platform mode, the export job's `countRecordsProcessed`."""
     written = parquet_row_count(path)
     return dg.AssetCheckResult(
         check_name=ROWS_MATCH_SERVER,
-        passed=written == rows_returned,
-        metadata={"rows_returned_by_server": rows_returned, "rows_in_parquet": written},
+        passed=rows_returned is not None and written == rows_returned,
+        metadata={
+            "rows_returned_by_server": rows_returned if rows_returned is not None else "not said",
+            "rows_in_parquet": written,
+            "rows_quarantined": quarantined,
+        },
     )
 
 
-def primary_key_unique(path: Path, schema: TableSchema) -> dg.AssetCheckResult:
-    key = list(schema.primary_key)
+def primary_key_unique(path: Path, columns: Sequence[SnapshotColumn]) -> dg.AssetCheckResult:
+    key = list(key_names(columns))
     duplicates = duplicate_key_count(path, key)
     return dg.AssetCheckResult(
         check_name=PRIMARY_KEY_UNIQUE,
@@ -45,17 +53,24 @@ def primary_key_unique(path: Path, schema: TableSchema) -> dg.AssetCheckResult:
     )
 
 
-def schema_matches_server(path: Path, schema: TableSchema) -> dg.AssetCheckResult:
-    expected = [(c.name, TYPE_MAP[c.type]) for c in schema.columns]
+def schema_matches_server(
+    path: Path, columns: Sequence[SnapshotColumn], version: int | None = None
+) -> dg.AssetCheckResult:
+    expected = [(c.name, TYPE_MAP[c.type]) for c in columns]
     problems = schema_differences(parquet_columns(path), expected)
     return dg.AssetCheckResult(
         check_name=SCHEMA_MATCHES_SERVER,
         passed=not problems,
-        metadata={"server_schema_version": schema.version, "problems": _md(problems)},
+        metadata={
+            "server_schema_version": version if version is not None else "none (platform)",
+            "problems": _md(problems),
+        },
     )
 
 
-def describe_drift(previous: Sequence[TableColumn], current: Sequence[TableColumn]) -> list[str]:
+def describe_drift(
+    previous: Sequence[SnapshotColumn], current: Sequence[SnapshotColumn]
+) -> list[str]:
     """Columns added, removed, retyped or re-keyed since the previous snapshot."""
     before = {c.name: c for c in previous}
     after = {c.name: c for c in current}
@@ -65,13 +80,15 @@ def describe_drift(previous: Sequence[TableColumn], current: Sequence[TableColum
         old, new = before[name], after[name]
         if old.type != new.type:
             changes.append(f"retyped {name}: {old.type} -> {new.type}")
-        if old.is_primary_key != new.is_primary_key:
-            changes.append(f"{name} {'joined' if new.is_primary_key else 'left'} the primary key")
+        if old.is_key != new.is_key:
+            changes.append(f"{name} {'joined' if new.is_key else 'left'} the primary key")
     return sorted(changes)
 
 
 def schema_drift(
-    previous: Sequence[TableColumn] | None, previous_day: str | None, schema: TableSchema
+    previous: Sequence[SnapshotColumn] | None,
+    previous_day: str | None,
+    columns: Sequence[SnapshotColumn],
 ) -> dg.AssetCheckResult:
     """A warning, not a failure: drift is news for downstream users, not bad data."""
     if previous is None:
@@ -81,7 +98,7 @@ def schema_drift(
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"compared_with": "no earlier snapshot"},
         )
-    changes = describe_drift(previous, schema.columns)
+    changes = describe_drift(previous, columns)
     return dg.AssetCheckResult(
         check_name=SCHEMA_DRIFT,
         passed=not changes,

@@ -1,8 +1,11 @@
 """Daily snapshots of every Genesys data table: consistent, typed, comparable day to day."""
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import polars as pl
 
 from cx_assets.defs.datatables import snapshot_checks as checks
 from cx_assets.defs.datatables.partitions import DATE_DIM, TABLE_DIM, snapshot_partitions
@@ -10,12 +13,18 @@ from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import snapshot_table
 from cx_assets.flows.datatables_history import SnapshotDayRefused
-from cx_assets.genesys.datatables.models import TableSchema
-from cx_assets.genesys.datatables.tutorial import SnapshotInconsistent, TableSnapshot
+from cx_assets.flows.datatables_platform import snapshot_platform_table
+from cx_assets.flows.datatables_snapshot import SnapshotResult
+from cx_assets.genesys.datatables.platform_csv import CsvFormatError
+from cx_assets.genesys.datatables.platform_errors import DataTableJobError
+from cx_assets.genesys.datatables.platform_schema import SchemaError
+from cx_assets.genesys.datatables.tutorial import SnapshotInconsistent
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.datatables import TYPE_MAP, WrittenFile
+from cx_assets.lake.datatable_columns import SnapshotColumn
+from cx_assets.lake.datatables import TYPE_MAP
 
 SNAPSHOT_ASSET = "genesys_datatable_snapshot"
+FLOW = "data tables"
 PREVIEW_ROWS = 5
 
 
@@ -42,9 +51,11 @@ def genesys_datatable_snapshot(
 ) -> dg.MaterializeResult:
     """One data table as it was on one day, as typed Parquet and a catalog view.
 
-    Pages through the table with cursors, checking the ETag of every page against the first; a
-    change mid-way restarts from page one, so a snapshot never mixes two versions of the table.
-    Query it as `datatables.<table name>` in `catalog.duckdb`, one `snapshot_date` per day.
+    Platform mode: one export job per table (a consistent copy of the table at the instant the
+    job was created), its CSV typed by the table's JSON Schema into Parquet; rows that do not
+    type are quarantined. Tutorial mode: pages with cursors, checking the ETag of every page; a
+    change mid-way restarts from page one. Either way a snapshot never mixes two states of the
+    table. Query it as `datatables.<table name>` in `catalog.duckdb`, one `snapshot_date` a day.
 
     A data table keeps no history: only today's UTC date can be materialised (yesterday's too
     for two hours after midnight, for a late scheduled run). A past date is refused before any
@@ -52,76 +63,79 @@ def genesys_datatable_snapshot(
     """
     keys = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
     table_id, day = keys[TABLE_DIM], keys[DATE_DIM]
+    platform = genesys.mode_for(FLOW) == "platform"
+    step = snapshot_platform_table if platform else snapshot_table
+    factory = genesys.datatables_platform_client if platform else genesys.datatables_client
     try:
-        result = snapshot_table(
-            genesys.datatables_client,
+        result = step(
+            factory,  # type: ignore[arg-type]
             catalog.layout,
             table_id,
             day,
             run_id=context.run.run_id,
-            target=genesys.target("data tables"),
+            target=genesys.target(FLOW),
             log=context.log,
         )
-    except SnapshotDayRefused as exc:
+    except (SnapshotDayRefused, SchemaError, CsvFormatError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    except SnapshotInconsistent as exc:
+    except (SnapshotInconsistent, DataTableJobError) as exc:
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except ApiError as exc:
         raise dg.Failure(
             description=f"Snapshot of data table {table_id} failed: {exc}",
             allow_retries=exc.transient,
         ) from None
-    snap, written = result.snapshot, result.written
+    path = result.written.path
     return dg.MaterializeResult(
-        metadata=_metadata(snap, written, result.view, result.stats),
+        metadata=_metadata(result, genesys.mode_for(FLOW)),
         check_results=[
-            checks.rows_match_server(written.path, len(snap.rows)),
-            checks.primary_key_unique(written.path, snap.schema),
-            checks.schema_matches_server(written.path, snap.schema),
-            checks.schema_drift(result.previous_columns, result.previous_day, snap.schema),
+            checks.rows_match_server(path, result.rows_served, result.quarantined),
+            checks.primary_key_unique(path, result.columns),
+            checks.schema_matches_server(path, result.columns, result.details.get("table_version")),
+            checks.schema_drift(result.previous_columns, result.previous_day, result.columns),
         ],
     )
 
 
-def column_schema(schema: TableSchema) -> dg.TableSchema:
+def column_schema(columns: Sequence[SnapshotColumn]) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=c.name,
                 type=TYPE_MAP[c.type],
-                description="primary key" if c.is_primary_key else None,
+                description="primary key" if c.is_key else None,
             )
-            for c in schema.columns
+            for c in columns
         ]
     )
 
 
-def preview(rows: list[dict[str, Any]], schema: TableSchema) -> str:
-    names = [c.name for c in schema.columns]
+def preview(path: Path, columns: Sequence[SnapshotColumn]) -> str:
+    """The file's first rows as a Markdown table (read back, so it shows what landed)."""
+    names = [c.name for c in columns]
+    rows = pl.read_parquet(path, n_rows=PREVIEW_ROWS).to_dicts()
     lines = ["| " + " | ".join(names) + " |", "|" + " --- |" * len(names)]
-    for row in rows[:PREVIEW_ROWS]:
+    for row in rows:
         cells = ("" if row.get(n) is None else str(row[n]).replace("|", "\\|") for n in names)
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _metadata(
-    snap: TableSnapshot, written: WrittenFile, view: str, stats: dict[str, Any]
-) -> dict[str, Any]:
+def _metadata(result: SnapshotResult, mode: str) -> dict[str, Any]:
+    written, stats = result.written, result.stats
     return {
         "dagster/row_count": written.rows,
-        "dagster/column_schema": column_schema(snap.schema),
-        "table_name": snap.schema.name,
-        "table_version": snap.schema.version,
-        "etag": snap.etag,
-        "pages": snap.pages,
-        "restarts": snap.restarts,
+        "dagster/column_schema": column_schema(result.columns),
+        "table_name": result.table_name,
+        "api_mode": mode,
+        **result.details,
+        "rows_quarantined": result.quarantined,
         "path": dg.MetadataValue.path(str(written.path)),
         "bytes": written.bytes,
         "sha256": written.sha256,
-        "catalog_view": view,
+        "catalog_view": result.view,
         "requests": int(stats.get("requests", 0)),
         "retries": int(stats.get("retries", 0)),
         "throttled_429": int(stats.get("throttled", 0)),
-        "preview": dg.MetadataValue.md(preview(snap.rows, snap.schema)),
+        "preview": dg.MetadataValue.md(preview(written.path, result.columns)),
     }

@@ -9,7 +9,11 @@ description: Tier changes agreed with the CRM team
 ```
 
 Instead of `source`, `query` (SQL on the catalog, read-only) with `deps` (the asset keys it reads)
-pushes rows derived from other assets, and the lineage shows in the UI.
+pushes rows derived from other assets, and the lineage shows in the UI. Instead of `table_id`,
+`table` names the table (its name, as people see it; resolved when the import runs). Platform
+mode upserts by key (`mode: append`, the default); `mode: replace_all` makes the table exactly
+the source, deleting every other row, and needs `confirm_replace_all: true` beside it. `api_mode`
+(`platform` or `tutorial`) ties a declaration to the API whose table it names.
 The folder is the caller's (the Dagster layer keeps the repo's in `defs/datatables/imports/`).
 """
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -30,7 +35,13 @@ class ImportDeclaration(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(description="lowercase letters, digits and '_'; names the asset")
-    table_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    table_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    )
+    table: str | None = Field(default=None, min_length=1, max_length=256)
+    mode: Literal["append", "replace_all"] = "append"
+    confirm_replace_all: bool = False
+    api_mode: Literal["platform", "tutorial"] | None = None
     source: Path | None = None
     query: str | None = None
     deps: tuple[str, ...] = ()
@@ -44,11 +55,23 @@ class ImportDeclaration(BaseModel):
             raise ValueError(f"name {self.name!r}: use lowercase letters, digits, '_' (max 63)")
         if (self.source is None) == (self.query is None):
             raise ValueError("give exactly one of source (a file) or query (SQL on the catalog)")
+        if (self.table_id is None) == (self.table is None):
+            raise ValueError("give exactly one of table_id or table (the table's name)")
+        if self.mode == "replace_all" and not self.confirm_replace_all:
+            raise ValueError(
+                "mode replace_all deletes every row of the table the source does not hold: "
+                "add confirm_replace_all: true to say that is meant"
+            )
         if self.source is not None and self.source.suffix.lower() not in SUFFIXES:
             raise ValueError(
                 f"source {self.source}: the format must be one of {', '.join(sorted(SUFFIXES))}"
             )
         return self
+
+    @property
+    def table_label(self) -> str:
+        """The table as the declaration names it: its name, or its id."""
+        return repr(self.table) if self.table else str(self.table_id)
 
     @property
     def asset_name(self) -> str:

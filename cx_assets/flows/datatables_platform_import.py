@@ -1,0 +1,232 @@
+"""A declared import in platform mode: validate, plan against an export, one CSV job, read back.
+
+Under the table's lock: export the table (a consistent copy), plan the rows to send
+(`datatables_platform_plan`), write them as the job's CSV, run one import job (`Append`, or
+`ReplaceAll` when the declaration says so and confirms it), then export again and compare key
+by key. Nothing is lost: rows the source could not give, rows the schema or limits refuse, and
+rows the server refused (with its reason) all go to the run's quarantine, so rows read = rows
+in the table as sent + rows quarantined (`nothing_lost`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cx_assets.catalog.datatable_imports import ImportRecord, register_import
+from cx_assets.flows.context import ProgressLog, Target
+from cx_assets.flows.datatables import read_rows
+from cx_assets.flows.datatables_names import resolve_table_id
+from cx_assets.flows.datatables_platform import PlatformClientFactory, quarantine_rows
+from cx_assets.flows.datatables_platform_plan import (
+    APPEND,
+    REPLACE_ALL,
+    ImportPlan,
+    plan_import,
+    verify_import,
+)
+from cx_assets.genesys.datatables.declarations import ImportDeclaration
+from cx_assets.genesys.datatables.imports import Verification
+from cx_assets.genesys.datatables.platform import (
+    DataTablesPlatformClient,
+    ImportJobFailed,
+    ImportResult,
+    PlatformTable,
+)
+from cx_assets.genesys.datatables.platform_csv_write import write_import_csv
+from cx_assets.genesys.datatables.platform_schema import QuarantinedRow
+from cx_assets.genesys.datatables.platform_validate import check_columns, validate_import_rows
+from cx_assets.lake.atomic import discard_on_exit
+from cx_assets.lake.datatables import QuarantineRow, quarantine_path, write_quarantine
+from cx_assets.lake.locks import exclusive
+from cx_assets.lake.paths import DataLayout
+
+
+@dataclass(frozen=True)
+class PlatformImportRun:
+    """An import planned, sent (or found to change nothing: `result` None), read back, recorded."""
+
+    record: ImportRecord
+    table: PlatformTable
+    plan: ImportPlan
+    result: ImportResult | None
+    verification: Verification
+    stats: dict[str, Any]
+    accepted: int
+
+
+def _rows_by_key(path: Path, key: str) -> dict[str, dict[str, Any]]:
+    """An export's rows, key -> row (a table holds at most a few thousand rows)."""
+    return {row[key]: row for row in pl.read_parquet(path).to_dicts()}
+
+
+def run_platform_import(
+    declaration: ImportDeclaration,
+    client_factory: PlatformClientFactory,
+    layout: DataLayout,
+    *,
+    run_id: str,
+    target: Target,
+    log: ProgressLog,
+) -> PlatformImportRun:
+    """Read the source, validate it, import it under the table's lock, verify, record."""
+    started = dt.datetime.now(dt.UTC)
+    mode = REPLACE_ALL if declaration.mode == "replace_all" else APPEND
+    source = read_rows(declaration, layout.catalog_path)
+    log.info(
+        f"Import {declaration.name} ({mode}): {len(source.rows)} row(s) into data table "
+        f"{declaration.table_label} on {target.description}"
+    )
+    with client_factory() as client:
+        table_id = declaration.table_id or resolve_table_id(declaration, client.list_tables())
+        table = client.get_table(table_id)
+        columns = table.columns
+        mapping = check_columns(source.columns, columns, max_fields=client.settings.max_fields)
+        validation = validate_import_rows(
+            source.rows,
+            columns,
+            columns=mapping,
+            row_numbers=source.row_numbers,
+            max_rows=client.settings.max_rows,
+        )
+        with exclusive(layout.root, f"datatable-{table.id}"):
+            plan, result, verification = _import_locked(
+                client, layout, table, validation.valid, validation.valid_row_numbers, mode, log
+            )
+        stats = client.api.stats.as_dict()
+    refused = _server_refused(plan, result)
+    refused_rows = {r.row_number for r in refused}
+    accepted = len(plan.expected) - len(refused_rows & set(plan.send_rows))
+    quarantined = [
+        *source.unreadable,
+        *quarantine_rows(validation.rejected),
+        *quarantine_rows(plan.rejected),
+        *quarantine_rows(refused),
+    ]
+    if quarantined:
+        written = write_quarantine(quarantine_path(layout, declaration.name, run_id), quarantined)
+        log.warning(f"{len(quarantined)} row(s) quarantined in {written.path}")
+    fields = _record(declaration, table, run_id, started, len(validation.valid), plan)
+    fields["rows_total"] = len(source.rows) + len(source.unreadable)
+    record = _finish(fields, result, verification, stats, quarantined, mode)
+    register_import(layout.catalog_path, record, quarantined)
+    return PlatformImportRun(record, table, plan, result, verification, stats, accepted)
+
+
+def _import_locked(
+    client: DataTablesPlatformClient,
+    layout: DataLayout,
+    table: PlatformTable,
+    valid: list[dict[str, Any]],
+    row_numbers: list[int],
+    mode: str,
+    log: ProgressLog,
+) -> tuple[ImportPlan, ImportResult | None, Verification]:
+    """Export, plan, send, export again: one table, one import job at most."""
+    key, names = table.columns.key.name, list(table.columns.names)
+    with discard_on_exit(layout.staging_dir()) as work:
+        before = client.export_table(table, work / "before.parquet")
+        current = _rows_by_key(before.parquet, key)
+        plan = plan_import(
+            current,
+            valid,
+            row_numbers,
+            key=key,
+            properties=names,
+            mode=mode,
+            max_rows=client.settings.max_rows,
+        )
+        result: ImportResult | None = None
+        if plan.send or plan.deleted:
+            csv_path = work / "import.csv"
+            write_import_csv(plan.send, table.columns, csv_path)
+            try:
+                result = client.import_csv(table, csv_path, mode)
+            except ImportJobFailed as exc:
+                if not exc.result.failures:  # the job itself failed, not its rows
+                    raise
+                result = exc.result  # every row refused: the table is unchanged
+        else:
+            log.info(f"{table.describe()}: already holds every row as given; nothing sent")
+        after = client.export_table(table, work / "after.parquet")
+        expected = dict(plan.expected)
+        for failure in _server_refused(plan, result):
+            expected.pop(failure.key or "", None)
+        verification = verify_import(
+            _rows_by_key(after.parquet, key),
+            expected,
+            properties=names,
+            exact=mode == REPLACE_ALL,
+        )
+    return plan, result, verification
+
+
+def _server_refused(plan: ImportPlan, result: ImportResult | None) -> list[QuarantinedRow]:
+    """The rows the server refused, by their source row number, with its reason."""
+    if result is None:
+        return []
+    refused: list[QuarantinedRow] = []
+    for failure in result.failures:
+        index = (failure.row_number or 0) - 1
+        if 0 <= index < len(plan.send):
+            row = plan.send[index]
+            number = plan.send_rows[index]
+        else:  # a failure the server did not tie to a row of the file
+            row, number = {}, 0
+        reason = f"refused by the server: {failure.reason}"
+        refused.append(QuarantinedRow(number, failure.key, failure.field, reason, row))
+    return refused
+
+
+def _record(
+    declaration: ImportDeclaration,
+    table: PlatformTable,
+    run_id: str,
+    started: dt.datetime,
+    valid: int,
+    plan: ImportPlan,
+) -> dict[str, Any]:
+    return {
+        "import_name": declaration.name,
+        "table_id": table.id,
+        "run_id": run_id,
+        "source": str(declaration.source or declaration.query),
+        "started_at": started,
+        "valid": valid,
+        "inserted": plan.inserted,
+        "updated": plan.updated,
+        "unchanged": plan.unchanged,
+    }
+
+
+def _finish(
+    fields: dict[str, Any],
+    result: ImportResult | None,
+    verification: Verification,
+    stats: dict[str, Any],
+    quarantined: list[QuarantineRow],
+    mode: str,
+) -> ImportRecord:
+    return ImportRecord(
+        **fields,
+        finished_at=dt.datetime.now(dt.UTC),
+        quarantined=len(quarantined),
+        batches=1 if result else 0,
+        bisections=0,
+        chunk_sizes=[],
+        verified=verification.ok,
+        missing=len(verification.missing),
+        different=len(verification.different),
+        requests=int(stats.get("requests", 0)),
+        throttled=int(stats.get("throttled", 0)),
+        status="verified" if verification.ok else "verification_failed",
+        api_mode="platform",
+        import_job_id=result.job_id if result else None,
+        import_mode=mode,
+        deleted=result.deleted if result else 0,
+        server_failed=result.failed if result else 0,
+    )
