@@ -15,7 +15,7 @@ import httpx
 from cx_assets.defs.datatables.discovery import add_table_partitions, datatables_discovery_sensor
 from cx_assets.defs.datatables.import_files import imports_dir
 from cx_assets.defs.datatables.imports import build_import_asset
-from cx_assets.defs.datatables.partitions import snapshot_partition_key
+from cx_assets.defs.datatables.partitions import snapshot_partition_key, table_id_of, table_key_in
 from cx_assets.defs.datatables.snapshots import genesys_datatable_snapshot
 from cx_assets.flows.datatables_history import SNAPSHOT_GRACE
 from cx_assets.genesys.datatables.declarations import ImportDeclaration, load_declarations
@@ -38,7 +38,8 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 
 def _snapshot(pipeline: Pipeline, table_id: str, day: str = DAY) -> dg.ExecuteInProcessResult:
     return pipeline.materialize_assets(
-        [genesys_datatable_snapshot], partition_key=snapshot_partition_key(table_id, day)
+        [genesys_datatable_snapshot],
+        partition_key=snapshot_partition_key(table_key_in(pipeline.instance, table_id), day),
     )
 
 
@@ -53,8 +54,23 @@ def test_sensor_adds_every_table_as_a_partition(pipeline: Pipeline) -> None:
     result = datatables_discovery_sensor(context)
     assert isinstance(result, dg.SensorResult)
     [request] = result.dynamic_partitions_requests or []
-    assert TIERS in request.partition_keys and HOLIDAYS in request.partition_keys
+    assert f"Customer Tiers [{TIERS}]" in request.partition_keys  # a name people recognise
+    assert f"Holiday Calendar [{HOLIDAYS}]" in request.partition_keys
     assert len(request.partition_keys) == 4
+
+
+def test_a_renamed_table_moves_to_a_key_with_its_new_name(pipeline: Pipeline) -> None:
+    _discover(pipeline)
+    name = "genesys_datatables"
+    pipeline.instance.delete_dynamic_partition(name, f"Customer Tiers [{TIERS}]")
+    pipeline.instance.add_dynamic_partitions(name, [f"Old Tiers [{TIERS}]", HOLIDAYS])
+
+    added = _discover(pipeline)  # as if the table had been renamed, and a key from before names
+
+    assert added == [f"Customer Tiers [{TIERS}]"]
+    keys = pipeline.instance.get_dynamic_partitions(name)
+    assert f"Old Tiers [{TIERS}]" not in keys and HOLIDAYS not in keys
+    assert sorted(table_id_of(k) for k in keys) == sorted({table_id_of(k) for k in keys})
 
 
 def test_snapshot_lands_in_the_catalog_with_passing_checks(pipeline: Pipeline) -> None:
@@ -93,7 +109,7 @@ def test_a_backfilled_range_writes_a_snapshot_only_under_the_day_it_was_taken(
     results = {
         day: pipeline.materialize_assets(
             [genesys_datatable_snapshot],
-            partition_key=snapshot_partition_key(HOLIDAYS, day),
+            partition_key=snapshot_partition_key(table_key_in(pipeline.instance, HOLIDAYS), day),
             raise_on_error=False,
         )
         for day in days

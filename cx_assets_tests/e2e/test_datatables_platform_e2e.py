@@ -16,7 +16,7 @@ import pytest
 from cx_assets.defs.datatables.discovery import add_table_partitions
 from cx_assets.defs.datatables.import_files import imports_dir
 from cx_assets.defs.datatables.imports import build_import_asset
-from cx_assets.defs.datatables.partitions import snapshot_partition_key
+from cx_assets.defs.datatables.partitions import snapshot_partition_key, table_key_in
 from cx_assets.defs.datatables.snapshots import genesys_datatable_snapshot
 from cx_assets.genesys.datatables.declarations import ImportDeclaration, load_declarations
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline, running_pipeline
@@ -44,7 +44,7 @@ def _metadata(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 
 def _snapshot(pipeline: Pipeline, table_id: str, **kw: Any) -> dg.ExecuteInProcessResult:
     add_table_partitions(pipeline.instance, pipeline.resources(**PLATFORM)["genesys"])
-    key = snapshot_partition_key(table_id, TODAY)
+    key = snapshot_partition_key(table_key_in(pipeline.instance, table_id), TODAY)
     return pipeline.materialize_assets(
         [genesys_datatable_snapshot], partition_key=key, **PLATFORM, **kw
     )
@@ -62,7 +62,8 @@ def _declaration(name: str = "customer_tiers_platform") -> ImportDeclaration:
 
 def test_discovery_and_a_snapshot_through_an_export_job(platform: Pipeline) -> None:
     added = add_table_partitions(platform.instance, platform.resources(**PLATFORM)["genesys"])
-    assert TIERS in added and SKILLS in added and len(added) == 4
+    assert f"Customer Tiers [{TIERS}]" in added and f"Routing Skills [{SKILLS}]" in added
+    assert len(added) == 4
 
     result = _snapshot(platform, TIERS)
 

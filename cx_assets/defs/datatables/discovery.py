@@ -1,13 +1,20 @@
-"""Keep the table dimension current: every data table the org has becomes a partition key."""
+"""Keep the table dimension current: every data table the org has becomes a partition key.
+
+Keys carry the table's name (`partitions.table_partition_key`). A table renamed since it was
+added moves to a key with its new name (the old key is deleted; its snapshots stay in the
+catalog and the lake under the table id); a table that disappeared keeps its key, so its
+history stays browsable.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import dagster as dg
 
-from cx_assets.defs.datatables.partitions import datatable_ids
+from cx_assets.defs.datatables.partitions import datatable_ids, table_id_of, table_partition_key
 from cx_assets.defs.resources import GenesysCloudResource
 
 
@@ -25,34 +32,53 @@ def list_tables(genesys: GenesysCloudResource) -> Sequence[_Table]:
         return client.list_tables()
 
 
-def new_table_ids(tables: Sequence[_Table], known: set[str]) -> list[str]:
-    """Ids not yet partition keys, in the server's order (deleted tables keep their history)."""
-    return [t.id for t in tables if t.id not in known]
+@dataclass(frozen=True)
+class KeyChanges:
+    """Keys to add (new tables, new names) and to delete (the old names of renamed tables)."""
+
+    added: list[str]
+    deleted: list[str]
+
+
+def key_changes(tables: Sequence[_Table], known: Sequence[str]) -> KeyChanges:
+    """What makes the dimension match `tables`, in the server's order."""
+    wanted = {t.id: table_partition_key(t.id, t.name) for t in tables}
+    known_set = set(known)
+    added = [key for key in wanted.values() if key not in known_set]
+    deleted = [k for k in known if table_id_of(k) in wanted and k != wanted[table_id_of(k)]]
+    return KeyChanges(added, deleted)
 
 
 def add_table_partitions(instance: dg.DagsterInstance, genesys: GenesysCloudResource) -> list[str]:
-    """Add every table missing from the dynamic dimension; returns the ids added."""
-    known = set(instance.get_dynamic_partitions(datatable_ids.name or ""))
-    added = new_table_ids(list_tables(genesys), known)
-    if added:
-        instance.add_dynamic_partitions(datatable_ids.name or "", added)
-    return added
+    """Bring the dynamic dimension up to date; returns the keys added."""
+    name = datatable_ids.name or ""
+    changes = key_changes(list_tables(genesys), instance.get_dynamic_partitions(name))
+    if changes.added:
+        instance.add_dynamic_partitions(name, changes.added)
+    for key in changes.deleted:
+        instance.delete_dynamic_partition(name, key)
+    return changes.added
 
 
 @dg.sensor(
     name="genesys_datatables_discovery",
     minimum_interval_seconds=600,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Lists the org's data tables and adds new ones to the snapshot partitions.",
+    description="Lists the org's data tables and adds new ones to the snapshot partitions "
+    "(keys are `<table name> [<table id>]`; a renamed table moves to its new name).",
 )
 def datatables_discovery_sensor(
     context: dg.SensorEvaluationContext, genesys: GenesysCloudResource
 ) -> dg.SensorResult | dg.SkipReason:
     tables = list_tables(genesys)
-    known = set(context.instance.get_dynamic_partitions(datatable_ids.name or ""))
-    added = new_table_ids(tables, known)
-    if not added:
-        return dg.SkipReason(f"{len(tables)} table(s), none new")
-    names = ", ".join(f"{t.name} ({t.id})" for t in tables if t.id in added)
-    context.log.info(f"New data tables: {names}")
-    return dg.SensorResult(dynamic_partitions_requests=[datatable_ids.build_add_request(added)])
+    changes = key_changes(tables, context.instance.get_dynamic_partitions(datatable_ids.name or ""))
+    if not changes.added and not changes.deleted:
+        return dg.SkipReason(f"{len(tables)} table(s), none new or renamed")
+    if changes.added:
+        context.log.info(f"New or renamed data tables: {', '.join(changes.added)}")
+    requests = []
+    if changes.added:
+        requests.append(datatable_ids.build_add_request(changes.added))
+    if changes.deleted:
+        requests.append(datatable_ids.build_delete_request(changes.deleted))
+    return dg.SensorResult(dynamic_partitions_requests=requests)

@@ -8,7 +8,12 @@ import dagster as dg
 import polars as pl
 
 from cx_assets.defs.datatables import snapshot_checks as checks
-from cx_assets.defs.datatables.partitions import DATE_DIM, TABLE_DIM, snapshot_partitions
+from cx_assets.defs.datatables.partitions import (
+    DATE_DIM,
+    TABLE_DIM,
+    snapshot_partitions,
+    table_id_of,
+)
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import snapshot_table
@@ -62,7 +67,7 @@ def genesys_datatable_snapshot(
     request, so a backfill never files today's rows under a day they were not taken on.
     """
     keys = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
-    table_id, day = keys[TABLE_DIM], keys[DATE_DIM]
+    table_id, day = table_id_of(keys[TABLE_DIM]), keys[DATE_DIM]
     platform = genesys.mode_for(FLOW) == "platform"
     step = snapshot_platform_table if platform else snapshot_table
     factory = genesys.datatables_platform_client if platform else genesys.datatables_client

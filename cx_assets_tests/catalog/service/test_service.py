@@ -20,7 +20,7 @@ from cx_assets.catalog import ExportRecord, FileRecord, query, register_export, 
 from cx_assets.catalog.service.app import check_bind, create_app
 from cx_assets.catalog.service.exports import governance_sha256
 from cx_assets.defs.datatables.discovery import add_table_partitions
-from cx_assets.defs.datatables.partitions import snapshot_partition_key
+from cx_assets.defs.datatables.partitions import snapshot_partition_key, table_key_in
 from cx_assets.defs.datatables.snapshots import genesys_datatable_snapshot
 from cx_assets.emulator import EmulatorServer
 from cx_assets_tests.e2e.pipeline_testkit import FAST_EMULATOR, Pipeline, make_instance
@@ -43,7 +43,8 @@ def data_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             pipeline.materialize(day)
         add_table_partitions(instance, pipeline.resources()["genesys"])
         pipeline.materialize_assets(
-            [genesys_datatable_snapshot], partition_key=snapshot_partition_key(TIERS, TODAY)
+            [genesys_datatable_snapshot],
+            partition_key=snapshot_partition_key(table_key_in(instance, TIERS), TODAY),
         )
         _plant_privacy(pipeline.data_dir)
         yield pipeline.data_dir
