@@ -15,6 +15,9 @@ The import phase starts in a fresh window (the script waits out the snapshot's w
 50,000 changed rows and 50,000 new ones, and reports the chunk sizes the adaptive sizer chose.
 
     .venv/bin/python benchmarks/datatables.py [--rows 100000] [--keep]
+
+This is the tutorial mode's benchmark; platform mode (export and CSV import jobs, peak RSS at
+5,000 and 50,000 rows) is `benchmarks/datatables_platform.py`.
 """
 
 from __future__ import annotations
