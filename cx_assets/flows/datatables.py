@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from cx_assets.catalog.datatable_imports import ImportRecord, register_import
 from cx_assets.catalog.queries import query
@@ -36,7 +36,7 @@ from cx_assets.genesys.datatables.imports import (
     import_rows,
     verify_rows,
 )
-from cx_assets.genesys.datatables.rows import RejectedRow, check_source_columns, validate_rows
+from cx_assets.genesys.datatables.rows import check_source_columns, validate_rows
 from cx_assets.genesys.datatables.tutorial import DataTablesClient
 from cx_assets.lake.datatable_columns import SnapshotColumn
 from cx_assets.lake.datatables import (
@@ -137,7 +137,21 @@ def read_rows(declaration: ImportDeclaration, catalog_path: Path) -> SourceRows:
     return SourceRows(rows=rows, columns=list(result.columns), column_types=None, unreadable=[])
 
 
-def _quarantine_rows(rejected: Sequence[RejectedRow]) -> list[QuarantineRow]:
+class Refused(Protocol):
+    """A row that did not go in, as either mode's validation (or server) reports it."""
+
+    @property
+    def row_number(self) -> int: ...
+    @property
+    def field(self) -> str | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def row(self) -> Any: ...
+
+
+def quarantine_rows(rejected: Sequence[Refused]) -> list[QuarantineRow]:
+    """Refused rows in the lake's quarantine shape (the row kept whole as JSON)."""
     return [
         QuarantineRow(
             row_number=r.row_number,
@@ -187,8 +201,8 @@ def run_import(
         stats = client.api.stats.as_dict()
     quarantined = [
         *source.unreadable,
-        *_quarantine_rows(validation.rejected),
-        *_quarantine_rows(outcome.rejected),
+        *quarantine_rows(validation.rejected),
+        *quarantine_rows(outcome.rejected),
     ]
     if quarantined:
         written = write_quarantine(quarantine_path(layout, declaration.name, run_id), quarantined)

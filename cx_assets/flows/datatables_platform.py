@@ -11,11 +11,11 @@ hold every row the job processed. The import step lives in `datatables_platform_
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from cx_assets.flows.context import ProgressLog, Target
+from cx_assets.flows.datatables import quarantine_rows
 from cx_assets.flows.datatables_history import check_snapshot_day
 from cx_assets.flows.datatables_snapshot import (
     SnapshotResult,
@@ -24,10 +24,8 @@ from cx_assets.flows.datatables_snapshot import (
     record_snapshot,
 )
 from cx_assets.genesys.datatables.platform import DataTablesPlatformClient, PlatformTable
-from cx_assets.genesys.datatables.platform_schema import QuarantinedRow
 from cx_assets.lake.datatable_columns import SnapshotColumn
 from cx_assets.lake.datatables import (
-    QuarantineRow,
     describe_file,
     snapshot_path,
     snapshot_quarantine_path,
@@ -42,19 +40,6 @@ PlatformClientFactory = Callable[[], AbstractContextManager[DataTablesPlatformCl
 def snapshot_columns(table: PlatformTable) -> list[SnapshotColumn]:
     """The table's properties as snapshot columns, in the file's order (`key` first)."""
     return [SnapshotColumn(c.name, c.type, c.is_key) for c in table.columns.columns]
-
-
-def quarantine_rows(rows: Sequence[QuarantinedRow]) -> list[QuarantineRow]:
-    """Refused rows in the lake's quarantine shape (the row kept whole as JSON)."""
-    return [
-        QuarantineRow(
-            row_number=r.row_number,
-            field=r.field,
-            reason=r.reason,
-            row_json=json.dumps(r.row, default=str, sort_keys=True),
-        )
-        for r in rows
-    ]
 
 
 def snapshot_platform_table(

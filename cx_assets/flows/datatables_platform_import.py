@@ -19,9 +19,9 @@ import polars as pl
 
 from cx_assets.catalog.datatable_imports import ImportRecord, register_import
 from cx_assets.flows.context import ProgressLog, Target
-from cx_assets.flows.datatables import read_rows
+from cx_assets.flows.datatables import quarantine_rows, read_rows
 from cx_assets.flows.datatables_names import resolve_table_id
-from cx_assets.flows.datatables_platform import PlatformClientFactory, quarantine_rows
+from cx_assets.flows.datatables_platform import PlatformClientFactory
 from cx_assets.flows.datatables_platform_plan import (
     APPEND,
     REPLACE_ALL,
