@@ -155,7 +155,9 @@ def test_rows_the_server_refuses_are_quarantined_with_its_reason(platform: Pipel
         "SELECT row_number, reason FROM datatable_quarantine WHERE reason LIKE 'refused by%'"
     )
     assert number == 4 and "C-900004" in reason
-    assert _metadata(result)["quarantined"] == 6
+    metadata = _metadata(result)
+    # C-900004 is a new key: refused, it was not inserted (6 new keys in the source, 5 landed)
+    assert (metadata["quarantined"], metadata["inserted"], metadata["updated"]) == (6, 5, 1)
 
 
 def test_a_declaration_for_the_other_api_mode_is_refused_before_anything_is_sent(
@@ -168,3 +170,18 @@ def test_a_declaration_for_the_other_api_mode_is_refused_before_anything_is_sent
     assert not result.success
     assert "declared for tutorial mode" in _failure(result)
     assert platform.emulator.stats()["events"].get("datatable_import_jobs_created", 0) == 0
+
+
+def test_a_row_deleted_before_the_read_back_fails_import_verified(platform: Pipeline) -> None:
+    """A colleague deletes a row the job just wrote: the read-back names it, the run says so."""
+    platform.emulator.add_faults("concurrent_edit:match=C-900004")
+
+    result = platform.materialize_assets([build_import_asset(_declaration())], **PLATFORM)
+
+    verified = _checks(result)["import_verified"]
+    assert not verified.passed
+    assert verified.metadata["missing"].value == 1
+    [(status, missing)] = platform.sql(
+        "SELECT status, missing FROM datatable_imports WHERE run_id = ?", [result.run_id]
+    )
+    assert (status, missing) == ("verification_failed", 1)

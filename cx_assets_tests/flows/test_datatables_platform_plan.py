@@ -62,3 +62,48 @@ def test_the_read_back_finds_missing_different_and_extra_rows() -> None:
     assert (check.missing, check.different, check.ok) == ([("c",)], [("a",), ("b",)], False)
     good = verify_import(CURRENT, {"a": CURRENT["a"]}, properties=PROPS, exact=False)
     assert good.ok and good.checked == 1
+
+
+def test_a_plan_made_from_only_the_named_rows_matches_one_made_from_the_whole_table() -> None:
+    """The import reads only the stored rows under the source's keys; `stored` gives the rest."""
+    source = [{"key": "a", "tier": "platinum"}, {"key": "c"}, {"key": "d"}]
+    numbers = [1, 2, 3]
+    whole = plan_import(
+        CURRENT, source, numbers, key="key", properties=PROPS, mode="Append", max_rows=3
+    )
+    named = plan_import(
+        {"a": CURRENT["a"]},
+        source,
+        numbers,
+        key="key",
+        properties=PROPS,
+        mode="Append",
+        max_rows=3,
+        stored=2,
+    )
+    assert named == whole
+    assert [r.key for r in named.rejected] == ["d"]  # b still counts against the limit
+    assert named.send_kinds == ["updated", "inserted"]
+    replace = plan_import(
+        {"a": CURRENT["a"]},
+        [CURRENT["a"]],
+        [1],
+        key="key",
+        properties=PROPS,
+        mode="ReplaceAll",
+        max_rows=5000,
+        stored=2,
+    )
+    assert (replace.deleted, replace.send_kinds) == (1, ["unchanged"])
+
+
+def test_the_read_back_counts_unexpected_keys_found_outside_the_rows_read() -> None:
+    expected = {"a": CURRENT["a"]}
+    check = verify_import(
+        {"a": CURRENT["a"]}, expected, properties=PROPS, exact=True, unexpected=["b"]
+    )
+    assert (check.different, check.ok) == ([("b",)], False)
+    append = verify_import(
+        {"a": CURRENT["a"]}, expected, properties=PROPS, exact=False, unexpected=["b"]
+    )
+    assert append.ok

@@ -26,6 +26,7 @@ from cx_assets.genesys.datatables.platform import (
 )
 from cx_assets.genesys.datatables.platform_csv_write import write_import_csv
 from cx_assets.genesys.datatables.platform_errors import ExportJobFailed, ImportJobFailed
+from cx_assets.genesys.datatables.platform_schema import SchemaError
 from cx_assets.genesys.datatables.platform_validate import check_columns, validate_import_rows
 from cx_assets.http.auth import ClientCredentialsAuth
 from cx_assets.http.client import ApiClient
@@ -34,6 +35,7 @@ from cx_assets_tests.genesys.genesys_testkit import FAST_RETRY
 from cx_assets_tests.independent.datatables_platform_seed import (
     TRICKY_KEY,
     TRICKY_NOTE,
+    Prop,
     Table,
     seed_tables,
 )
@@ -121,6 +123,20 @@ def test_list_tables_finds_every_table(running: RunningServer) -> None:
     assert tables[ACCOUNTS].description == "Per-account switches (independent seed)"
     sparse = running.quirks.sparse_tables
     assert tables[CONTACTS].description == (None if sparse else "On-call phone numbers")
+
+
+def test_a_table_whose_schema_cannot_be_typed_is_skipped_naming_it(
+    running: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    odd = Table("0dd0dd00-0000-4000-8000-000000000001", "Odd Shapes", [Prop("key", "Key", "string"),
+                Prop("tags", "Tags", "array")])  # fmt: skip
+    running.server.tables[odd.id] = odd
+    with client_for(running) as client, caplog.at_level("WARNING"):
+        listed = {t.id for t in client.list_tables()}
+        with pytest.raises(SchemaError, match="tags"):
+            client.get_table(odd.id)
+    assert listed == set(SEED)  # every other table is still there
+    assert "Odd Shapes" in caplog.text and "tags" in caplog.text
 
 
 def test_exports_hold_exactly_the_seeded_rows_typed(running: RunningServer, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ from cx_assets.genesys.datatables.platform_models import (
     read_response,
     row_failures,
 )
-from cx_assets.genesys.datatables.platform_schema import parse_schema
+from cx_assets.genesys.datatables.platform_schema import SchemaError, parse_schema
 from cx_assets.genesys.permissions import (
     DATATABLE_REPLACE_ALL_CALLS,
     PLATFORM_CALLS,
@@ -81,7 +81,8 @@ class DataTablesPlatformClient:
     def list_tables(self) -> list[PlatformTable]:
         """Every table with its schema, page by page (pageNumber until the last page: no
         nextUri, pageNumber >= pageCount, or an empty page); a table listed twice (the listing
-        shifted while paging) is kept once."""
+        shifted while paging) is kept once; a table whose schema cannot be typed is skipped
+        with a warning naming it (`get_table` on it raises the reason)."""
         found: dict[str, PlatformTable] = {}
         number = 1
         while True:
@@ -89,7 +90,10 @@ class DataTablesPlatformClient:
             response = self._call("GET", endpoints.DATATABLES_PATH, params=params)
             page = read_response(DataTableListing, response)
             for entity in page.entities or ():
-                found.setdefault(entity.id, _typed(entity))
+                try:
+                    found.setdefault(entity.id, _typed(entity))
+                except SchemaError as exc:  # one odd table must not hide every other one
+                    log.warning("skipped a data table this client cannot type: %s", exc)
             if not page.entities or not page.nextUri:
                 break
             if page.pageCount is not None and number >= page.pageCount:

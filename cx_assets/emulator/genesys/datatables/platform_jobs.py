@@ -4,7 +4,9 @@ An export takes its snapshot and writes its CSV when it is created (so later edi
 is Processing for `datatable_job_delay_s`, then Succeeded (or Failed by the
 `datatable_export_failed` fault). An import waits for its file (WaitingForUpload), is Processing
 for `datatable_job_delay_s` after the PUT, then runs the file (platform_import.py) and ends
-Succeeded or Failed. Jobs are lost on restart (their ids answer 404); tables keep their edits.
+Succeeded or Failed; the `concurrent_edit` fault then deletes one row it wrote, as a colleague
+in the admin UI would before the client reads the table back. Jobs are lost on restart (their
+ids answer 404); tables keep their edits.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from cx_assets.emulator.genesys.datatables.platform_import import (
     run_import,
 )
 from cx_assets.emulator.genesys.datatables.platform_store import PlatformTables, state_folder
-from cx_assets.emulator.genesys.datatables.platform_table import BASE
+from cx_assets.emulator.genesys.datatables.platform_table import BASE, PlatformTable
 
 UPLOAD_PREFIX = "/uploads/datatables"
 ROW_FAULT = "datatable_import_row_failures"
@@ -245,6 +247,16 @@ class PlatformJobs:
 
         return refuse
 
+    def _colleague_deletes(self, job: ImportJob, table: PlatformTable, data: bytes) -> None:
+        """The `concurrent_edit` fault on an import: someone deletes a row the job just wrote
+        (the one whose key is `match`, else the file's first) before the client reads back."""
+        keys = [r.get("key", "") for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))]
+        fault = self.ctx.faults.take(
+            "concurrent_edit", job.path, applies=lambda f: f.match is None or f.match in keys
+        )
+        if fault is not None and keys:
+            table.delete_row(fault.match or keys[0])
+
     def _finish(self, job: ImportJob, data: bytes) -> None:
         if job.injected_failure:
             message = "the import failed on the server (injected fault datatable_import_failed)"
@@ -258,6 +270,8 @@ class PlatformJobs:
             outcome = run_import(
                 table, data, replace_all, self.ctx.config.datatable_max_rows, refuse
             )
+            if outcome.status == "Succeeded":
+                self._colleague_deletes(job, table, data)
         with self._lock:
             job.outcome, job.status, job.completed = outcome, outcome.status, time.time()
         self.ctx.stats.log(
