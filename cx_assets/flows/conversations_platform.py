@@ -20,7 +20,11 @@ from pathlib import Path
 from cx_assets.catalog.conversations import ConversationDay
 from cx_assets.catalog.failures import record_failure
 from cx_assets.flows.context import ProgressLog, Target
-from cx_assets.flows.conversations_prepared import PagePreparer, take_prepared
+from cx_assets.flows.conversations_prepared import (
+    PREPARE_MEMORY_LIMIT,
+    PagePreparer,
+    take_prepared,
+)
 from cx_assets.genesys.conversations.platform import DetailsJobError, DetailsJobsClient
 from cx_assets.genesys.conversations.platform_endpoints import results_path
 from cx_assets.genesys.conversations.platform_models import DayResults
@@ -29,7 +33,6 @@ from cx_assets.http.errors import ApiError
 from cx_assets.lake.atomic import discard_on_exit, replace_dir
 from cx_assets.lake.conversation_details import normalise_day as normalise_pages
 from cx_assets.lake.conversation_details_schema import QUARANTINE_TABLE, DetailsNormaliseResult
-from cx_assets.lake.conversations import DEFAULT_MEMORY_LIMIT
 from cx_assets.lake.paths import DataLayout
 
 SOURCE = "genesys"
@@ -52,7 +55,7 @@ def export_platform_day(
     run_id: str,
     log: ProgressLog,
     prepare: bool = True,
-    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    memory_limit: str = PREPARE_MEMORY_LIMIT,
 ) -> tuple[VerifiedExport, Path]:
     """Run the day's details job into a staging folder, then replace the day's raw folder.
 
