@@ -3,7 +3,7 @@
 import dagster as dg
 
 from cx_assets.defs import conversations, cxone, datatables, privacy, report, rules
-from cx_assets.defs.cxone.resource import cxone_from_env
+from cx_assets.defs.cxone.environment import cxone_from_env
 from cx_assets.defs.resources import catalog_from_env, genesys_from_env
 
 FLOWS = (conversations, datatables, cxone, privacy, rules, report)

@@ -19,11 +19,7 @@ from cx_assets import settings
 from cx_assets.catalog.queries import query
 from cx_assets.catalog.sql_output import render_table
 from cx_assets.defs import cxone
-from cx_assets.defs.cxone.resource import (
-    CXONE_EMULATOR_CLIENT_ID,
-    CXONE_EMULATOR_CLIENT_SECRET,
-    CxoneResource,
-)
+from cx_assets.defs.cxone.environment import emulator_platform
 from cx_assets.defs.datatables.discovery import add_table_partitions
 from cx_assets.defs.datatables.partitions import datatable_ids, snapshot_partition_key
 from cx_assets.defs.datatables.snapshots import SNAPSHOT_ASSET
@@ -83,13 +79,19 @@ DATATABLE_QUERIES = {
 }
 
 CXONE_QUERIES = {
-    "CXone per-day integrity (schema alignment)": """
-        SELECT day, export_id[:8] AS export, total, valid, round(integrity_rate, 4) AS integrity,
-               missing_by_field
+    "CXone per-day integrity (required fields present)": """
+        SELECT day, total, valid, round(integrity_rate, 4) AS integrity, missing_by_field
         FROM cxone_day_metrics ORDER BY day""",
-    "CXone export jobs (one per run of up to 90 days)": """
-        SELECT export_id, range_start, range_end, days, records, pages, status
-        FROM cxone_exports ORDER BY range_start""",
+    "CXone reads (platform mode: one contacts/completed pull per day)": """
+        SELECT range_start AS day, api_mode, kind, records, pages AS responses, requests,
+               replaced, duplicates, updated_since
+        FROM cxone_exports ORDER BY range_start, created_at""",
+    "CXone completed contacts per day, medium and direction (cxone.interactions)": """
+        SELECT date AS day, medium, direction, count(*) AS contacts,
+               count(*) FILTER (WHERE abandoned) AS abandoned,
+               round(avg(in_queue_time), 1) AS queue_s, round(avg(hold_time), 1) AS hold_s,
+               round(avg(wrap_time), 1) AS acw_s, round(avg(talk_time), 1) AS agent_s
+        FROM cxone.interactions GROUP BY ALL ORDER BY day, contacts DESC LIMIT 12""",
 }
 Report = Callable[[list[PartitionRun]], int]
 #: In-process runs log to the console at DEBUG by default; the demo prints its own summary.
@@ -140,16 +142,11 @@ def run_conversations(env: dict[str, str], parallel: int, report: Report) -> int
 
 
 def run_cxone(env: dict[str, str], emulator_url: str) -> int:
-    """The demo week as ONE run and one CXone export job, as a 90-day backfill run would be."""
+    """The demo week as ONE run in platform mode (a pull per day), as a backfill run would be."""
     days = demo_days()
-    print(f"\nCXone interactions {days[0]} … {days[-1]} in one run (one export job)")
+    print(f"\nCXone interactions {days[0]} … {days[-1]} in one run, platform mode")
     resources = {
-        "cxone": CxoneResource(
-            api_url=f"{emulator_url}/cxone",
-            auth_url=f"{emulator_url}/cxone",
-            client_id=CXONE_EMULATOR_CLIENT_ID,
-            client_secret=CXONE_EMULATOR_CLIENT_SECRET,
-        ),
+        "cxone": emulator_platform(f"{emulator_url}/cxone-platform"),
         "catalog": CatalogResource(data_dir=env["CX_DATA_DIR"]),
     }
     tags = {
@@ -166,11 +163,10 @@ def run_cxone(env: dict[str, str], emulator_url: str) -> int:
             raise_on_error=False,
         )
         checks = result.get_asset_check_evaluations()
-    failed = sorted({str(c.partition) for c in checks if not c.passed})
-    print(
-        f"run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'}; "
-        f"{len(checks)} check evaluations, failing days: {', '.join(failed) or 'none'}"
-    )
+    print(f"run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'}")
+    for check in checks:
+        verdict = "passed" if check.passed else "FAILED"
+        print(f"  check {check.check_name}: {verdict}: {check.description}")
     return 0 if result.success else 1
 
 

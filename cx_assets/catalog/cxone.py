@@ -19,7 +19,7 @@ from typing import Any
 
 from cx_assets.catalog.audit import append_audit, canonical_json
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, default_lake_root, write_transaction
-from cx_assets.catalog.cxone_tables import DAY_COLUMNS, EXPORT_COLUMNS, SYNC_COLUMNS
+from cx_assets.catalog.cxone_tables import DAY_COLUMNS, EXPORT_ADDED, EXPORT_COLUMNS, SYNC_COLUMNS
 from cx_assets.catalog.queries import query
 from cx_assets.catalog.record_checks import check_aware
 from cx_assets.catalog.views import refresh_views
@@ -48,9 +48,14 @@ class CxoneExportRecord:
     run_id: str | None = None
     created_at: dt.datetime | None = None
     finished_at: dt.datetime | None = None
+    api_mode: str = "tutorial"
+    kind: str = "export"
+    updated_since: dt.datetime | None = None
+    replaced: int = 0
+    duplicates: int = 0
 
     def __post_init__(self) -> None:
-        check_aware(self, ("created_at", "finished_at"))
+        check_aware(self, ("created_at", "finished_at", "updated_since"))
         if self.range_end < self.range_start:
             raise ValueError(f"range_end {self.range_end} is before range_start {self.range_start}")
 
@@ -110,7 +115,7 @@ def _names_marks(columns: Sequence[tuple[str, str]]) -> tuple[str, str]:
     return ", ".join(c for c, _ in columns), ", ".join("?" for _ in columns)
 
 
-_EXPORT_NAMES, _EXPORT_MARKS = _names_marks(EXPORT_COLUMNS)
+_EXPORT_NAMES, _EXPORT_MARKS = _names_marks((*EXPORT_COLUMNS, *EXPORT_ADDED))
 _DAY_NAMES, _DAY_MARKS = _names_marks(DAY_COLUMNS)
 _SYNC_NAMES, _SYNC_MARKS = _names_marks(SYNC_COLUMNS)
 
@@ -146,7 +151,7 @@ def register_range(
             f"({export.range_start}..{export.range_end})"
         )
     registered_at = dt.datetime.now(dt.UTC)
-    export_row = [getattr(export, name) for name, _ in EXPORT_COLUMNS]
+    export_row = [getattr(export, name) for name, _ in (*EXPORT_COLUMNS, *EXPORT_ADDED)]
     day_rows = [_day_row(d, registered_at) for d in days]
     total = sum(d.total for d in days)
     valid = sum(d.valid for d in days)
@@ -168,6 +173,8 @@ def register_range(
             actor=actor,
             details={
                 "export_id": export.export_id,
+                "api_mode": export.api_mode,
+                "kind": export.kind,
                 "range": {"start": export.range_start, "end": export.range_end},
                 "days": len(days),
                 "records": export.records,
@@ -245,3 +252,33 @@ def day_metrics(
         row["missing_by_field"] = json.loads(row["missing_by_field"] or "{}")
         records.append(CxoneDayRecord(**row))
     return records
+
+
+@dataclass(frozen=True)
+class DayPull:
+    """The read behind a day's current file: when it began, in which mode, and the file."""
+
+    day: dt.date
+    export_id: str
+    api_mode: str | None
+    started_at: dt.datetime | None
+    path: str
+    sha256: str
+
+
+def current_pull(
+    catalog_path: Path | str, day: dt.date, *, timeout_s: float = LOCK_TIMEOUT_S
+) -> DayPull | None:
+    """The export or pull whose file is `day`'s current state; None for a day never landed.
+
+    A late-updates pull starts from here: it asks for what changed since this one began.
+    """
+    result = query(
+        catalog_path,
+        "SELECT m.day, m.export_id, e.api_mode, e.created_at AS started_at, m.path, m.sha256 "
+        "FROM cxone_day_metrics m JOIN cxone_exports e USING (export_id) WHERE m.day = ?",
+        [day],
+        timeout_s=timeout_s,
+    )
+    rows = result.as_dicts()
+    return DayPull(**rows[0]) if rows else None

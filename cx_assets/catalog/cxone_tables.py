@@ -25,6 +25,17 @@ EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("created_at", "TIMESTAMPTZ"),
     ("finished_at", "TIMESTAMPTZ"),
 )
+#: Added with platform mode: the API mode, what kind of read it was (`export` job in tutorial
+#: mode; `full` or `late_updates` pull of one day in platform mode), the `updatedSince` of a
+#: late-updates pull, and what de-duplication did (`replaced` stored rows, `duplicates` served
+#: twice).
+EXPORT_ADDED: tuple[tuple[str, str], ...] = (
+    ("api_mode", "VARCHAR"),
+    ("kind", "VARCHAR"),
+    ("updated_since", "TIMESTAMPTZ"),
+    ("replaced", "BIGINT"),
+    ("duplicates", "BIGINT"),
+)
 
 #: cxone_day_metrics: the current state of each day; a re-run of the day replaces its row.
 DAY_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -57,8 +68,14 @@ def _table_ddl(name: str, columns: tuple[tuple[str, str], ...], key: str) -> str
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {body},\n    PRIMARY KEY ({key})\n)"
 
 
+def _added(table: str, columns: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """Columns added after a table first shipped, added in place to an older catalog."""
+    return tuple(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {c} {t}" for c, t in columns)
+
+
 DDL: tuple[str, ...] = (
     _table_ddl("cxone_exports", EXPORT_COLUMNS, "export_id"),
+    *_added("cxone_exports", EXPORT_ADDED),
     _table_ddl("cxone_day_metrics", DAY_COLUMNS, "day"),
     _table_ddl("cxone_syncs", SYNC_COLUMNS, "dataset, day, chunk"),
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,17 +70,35 @@ def sync_day(
     records: Sequence[Mapping[str, Any]],
     chunk_size: int = 500,
 ) -> SyncResult:
-    """POST `records` to `url_path` as `{dataset, partition, chunk, records}` chunks.
-
-    Chunks are numbered from 0 and go out in order; the first one that still fails after the
-    client's retries raises its `ApiError` (chunks before it were delivered and stay so; the
-    same keys make a re-run safe). A day with no records sends nothing.
-    """
+    """POST `records` in chunks of `chunk_size` (see `sync_batches`)."""
     if not 1 <= chunk_size <= MAX_CHUNK_SIZE:
         raise ValueError(f"chunk_size must be 1..{MAX_CHUNK_SIZE}, got {chunk_size}")
+    batches = (records[i : i + chunk_size] for i in range(0, len(records), chunk_size))
+    return sync_batches(client, url_path, dataset, day, batches)
+
+
+def sync_batches(
+    client: ApiClient,
+    url_path: str,
+    dataset: str,
+    day: dt.date,
+    batches: Iterable[Sequence[Mapping[str, Any]]],
+) -> SyncResult:
+    """POST each batch to `url_path` as a `{dataset, partition, chunk, records}` chunk.
+
+    Chunks are numbered from 0 and go out in order, one batch in memory at a time; the first one
+    that still fails after the client's retries raises its `ApiError` (chunks before it were
+    delivered and stay so; the same keys make a re-run safe). No batches, nothing sent.
+    """
     result = SyncResult(dataset, day)
-    for number, start in enumerate(range(0, len(records), chunk_size)):
-        chunk = list(records[start : start + chunk_size])
+    for number, batch in enumerate(batches):
+        chunk = list(batch)
+        if len(chunk) > MAX_CHUNK_SIZE:
+            raise ValueError(
+                f"chunk {number} has {len(chunk)} records; the limit is {MAX_CHUNK_SIZE}"
+            )
+        if not chunk:
+            continue
         key = idempotency_key(dataset, day, number, chunk)
         body = {"dataset": dataset, "partition": day.isoformat(), "chunk": number, "records": chunk}
         answer = client.post_json(url_path, body, headers={IDEMPOTENCY_HEADER: key})

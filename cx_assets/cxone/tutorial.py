@@ -113,6 +113,24 @@ class RangeExport:
         return self.total_reported is None or self.total_reported == len(self.records)
 
 
+@dataclass(frozen=True)
+class StartedExport:
+    """A completed export job, ready to page, and when it was requested and completed."""
+
+    job: ExportJob
+    requested_at: dt.datetime
+    completed_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class ExportPage:
+    """One data page: its number (from 1), its bytes as served, and its records."""
+
+    number: int
+    content: bytes
+    records: list[dict[str, Any]]
+
+
 @dataclass
 class Paging:
     """What paging one export observed: pages read, the server's total, format re-fetches."""
@@ -185,15 +203,15 @@ class CxoneExportClient:
 
     def pages(
         self, export_id: str, fmt: ExportFormat = "json", paging: Paging | None = None
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Yield each page's records, following `nextPageToken` until it is null; `paging`
+    ) -> Iterator[ExportPage]:
+        """Yield each page as it arrives, following `nextPageToken` until it is null; `paging`
         collects the reported total and the format retries."""
         paging = paging if paging is not None else Paging()
         token: str | None = None
         for page in range(1, self.settings.max_pages + 1):
-            records, token = self._page(export_id, page, token, fmt, paging)
+            content, records, token = self._page(export_id, page, token, fmt, paging)
             paging.pages += 1
-            yield records
+            yield ExportPage(page, content, records)
             if not token:
                 return
         raise CxoneExportError(
@@ -202,24 +220,36 @@ class CxoneExportClient:
 
     # -- the whole protocol --------------------------------------------------------------------
 
+    def start(self, days: DayRange) -> StartedExport:
+        """Create one JSON export for `days` and wait until it is `completed` (pages follow).
+
+        Raises ValueError (pydantic) for a range the API would reject (over 90 days) before any
+        request; `CxoneExportFailed`, `CxoneExportTimeout`, or an `ApiError` from the transport.
+        """
+        request = self.request_for(days)
+        requested_at = _now()
+        created = self.create(request)
+        log.info("created CXone export %s for %s (%d days)", created.id, days, days.days)
+        job = self.wait(created.id)
+        return StartedExport(job, requested_at, _now())
+
     def export_range(self, days: DayRange) -> RangeExport:
-        """Create one export for `days`, wait for it, and page every record.
+        """Create one export for `days`, wait for it, and collect every record in memory.
+
+        A convenience for small ranges and tests: the flow pages to disk instead
+        (`flows/cxone_tutorial.py`), so a run's memory never holds a range.
 
         Raises ValueError (pydantic) for a range the API would reject (over 90 days) before any
         request; `CxoneExportFailed`, `CxoneExportTimeout`, `FormatMismatch`, or an `ApiError`
         from the transport once retries are exhausted.
         """
-        request = self.request_for(days)
         before = self.api.stats.snapshot()
-        requested_at = _now()
-        created = self.create(request)
-        log.info("created CXone export %s for %s (%d days)", created.id, days, days.days)
-        job = self.wait(created.id)
-        completed_at = _now()
+        started = self.start(days)
+        job, requested_at, completed_at = started.job, started.requested_at, started.completed_at
         records: list[dict[str, Any]] = []
         paging = Paging()
-        for page in self.pages(job.id, request.format, paging):
-            records.extend(page)
+        for page in self.pages(job.id, "json", paging):
+            records.extend(page.records)
         spent: RequestStatsSnapshot = self.api.stats.snapshot() - before
         log.info("CXone export %s: %d records in %d page(s)", job.id, len(records), paging.pages)
         return RangeExport(
@@ -243,7 +273,7 @@ class CxoneExportClient:
 
     def _page(
         self, export_id: str, page: int, token: str | None, fmt: ExportFormat, paging: Paging
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[bytes, list[dict[str, Any]], str | None]:
         """One page, re-fetched with the same token while it arrives in the wrong format."""
         params: dict[str, Any] = {"pageSize": self.settings.page_size}
         if token:
@@ -252,7 +282,7 @@ class CxoneExportClient:
         for attempt in range(1, attempts + 1):
             response = self.api.request("GET", endpoints.export_data_path(export_id), params=params)
             try:
-                return self._parse_page(response, fmt, paging)
+                return (response.content, *self._parse_page(response, fmt, paging))
             except _WrongFormat as wrong:
                 if attempt == attempts:
                     raise FormatMismatch(export_id, page, fmt, wrong.actual, attempts) from None

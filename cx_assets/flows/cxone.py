@@ -1,42 +1,32 @@
-"""CXone interactions: export a run's days, land each day in the lake, register it, sync it.
+"""CXone interactions: what both API modes share once a day's file is built.
 
-The steps the `cxone_interactions` asset runs, kept here (no Dagster) so the CLI and benchmarks
-can run the same code. `plan_exports` turns the days into as few export jobs as the API's 90-day
-limit and any gaps allow; `land_exports` pages each job, writes each requested day as its own
-Parquet file (records dated elsewhere go to quarantine), registers the export and its days in the
-catalog, and POSTs each day's complete records to the data-lake webhook when one is given.
-A failure a caller should report comes back as a `CxoneFlowError` that carries the message and
-whether a retry could fix it. `flows/cxone_records.py` builds the catalog's own records from the
-client's and the lake's results, so the catalog never sees a CXone client type.
+A run reads its days in one of two ways (`flows/cxone_tutorial.py`: analytics export jobs of up
+to 90 days; `flows/cxone_platform.py`: the Reporting API's completed contacts, one day per
+pull), writes every response to disk as it arrives and builds each day's file from disk
+(`lake/cxone_days.py`), so memory never holds a day or a range. Both then come here:
+`register_read` records the read and its days in the catalog (one audit entry), and `sync_day`
+POSTs a day's complete rows to the data-lake webhook when one is configured.
+
+A failure a caller should report is a `CxoneFlowError` carrying the message and whether a retry
+could fix it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from cx_assets.catalog.cxone import record_sync, register_range
 from cx_assets.catalog.failures import record_failure
-from cx_assets.cxone.lake_sync import sync_day
-from cx_assets.cxone.ranges import DayRange, split_days
-from cx_assets.cxone.tutorial import CxoneExportClient, CxoneExportError, RangeExport
-from cx_assets.flows.context import ProgressLog
-from cx_assets.flows.cxone_records import day_record, export_record, sync_record
+from cx_assets.cxone import lake_sync
+from cx_assets.cxone.ranges import DayRange
+from cx_assets.flows.cxone_records import ReadSummary, day_record, read_record, sync_record
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.cxone import (
-    DATASET,
-    SOURCE,
-    DayAlignment,
-    WrittenDay,
-    align_day,
-    is_complete,
-    split_by_day,
-    write_day,
-    write_unplaced,
-)
+from cx_assets.lake.cxone_columns import MAPPINGS, CxoneMode
+from cx_assets.lake.cxone_days import DATASET, SOURCE, BuiltDay, DayAlignment
+from cx_assets.lake.cxone_files import complete_rows
 from cx_assets.lake.paths import DataLayout
 
 FLOW = "cxone"
@@ -49,16 +39,14 @@ class CxoneFlowError(Exception):
     retriable: bool
 
 
-class ExportRangeFailed(CxoneFlowError):
-    """The export of `days` failed (audited in the catalog); a 4xx or a bad range is final."""
+class ReadFailed(CxoneFlowError):
+    """Reading `days` from CXone failed (audited in the catalog); a 4xx or bad input is final."""
 
-    def __init__(self, days: DayRange, cause: Exception) -> None:
-        super().__init__(f"CXone export of {days} failed: {cause}")
+    def __init__(self, days: DayRange, what: str, cause: Exception, *, retriable: bool) -> None:
+        super().__init__(f"CXone {what} of {days} failed: {cause}")
         self.days = days
         self.cause = cause
-        self.retriable = not isinstance(cause, ValueError) and (
-            not isinstance(cause, ApiError) or cause.transient
-        )
+        self.retriable = retriable
 
 
 class WebhookSyncFailed(CxoneFlowError):
@@ -73,163 +61,73 @@ class WebhookSyncFailed(CxoneFlowError):
 
 @dataclass(frozen=True)
 class LandedDay:
-    """What a run did for one day: its alignment, its file, and the export it came from."""
+    """What a run did for one day: its built file and the read it came from."""
 
-    alignment: DayAlignment
-    written: WrittenDay
-    export_id: str
-    export_range: DayRange
-    export_records: int
-    export_total_reported: int | None
-    export_pages: int
-    export_latency_s: float
-    export_rows_written: int
-    export_quarantined: int
-    export_request_stats: Mapping[str, int | float] = field(default_factory=dict, hash=False)
+    built: BuiltDay
+    read: ReadSummary
+    #: Records of the read placed in one of its days (all days), for the accounting check.
+    read_placed: int
     synced_records: int | None = None
 
     @property
     def day(self) -> dt.date:
-        return self.alignment.day
+        return self.built.written.day
+
+    @property
+    def alignment(self) -> DayAlignment:
+        return self.built.alignment
 
 
-def plan_exports(days: Sequence[dt.date], *, target: str, log: ProgressLog) -> list[DayRange]:
-    """The export jobs for `days`; logs how many, from where (`target` describes the API)."""
-    ranges = split_days(days)
-    log.info(
-        f"{len(days)} day(s) from {target} as {len(ranges)} export job(s): "
-        + ", ".join(map(str, ranges))
+def audit_failure(
+    layout: DataLayout, days: DayRange, read_id: str | None, exc: Exception, *, run_id: str
+) -> None:
+    """Record a failed read in the catalog before it is raised."""
+    record_failure(
+        layout.catalog_path,
+        source=SOURCE,
+        dataset=DATASET,
+        partition_key=f"{days.first}_{days.last}",
+        export_id=read_id,
+        reason=str(exc),
+        actor=run_id,
+        flow=FLOW,
     )
-    return ranges
 
 
-def land_exports(
-    client: CxoneExportClient,
-    ranges: Sequence[DayRange],
-    layout: DataLayout,
-    *,
-    run_id: str,
-    log: ProgressLog,
-    webhook: tuple[ApiClient, str] | None = None,
-    webhook_chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> list[LandedDay]:
-    """Export each range, land and register its days, sync them to `webhook` (client, path) if
-    given; every requested day in order. Raises `ExportRangeFailed` or `WebhookSyncFailed` at the
-    first step that fails (days landed before it stay landed)."""
-    landed: list[LandedDay] = []
-    for days in ranges:
-        export = _export(client, days, layout, run_id=run_id, log=log)
-        landed.extend(
-            _land(
-                export,
-                layout,
-                run_id=run_id,
-                log=log,
-                webhook=webhook,
-                chunk_size=webhook_chunk_size,
-            )
-        )
-    return landed
-
-
-def _export(
-    client: CxoneExportClient, days: DayRange, layout: DataLayout, *, run_id: str, log: ProgressLog
-) -> RangeExport:
-    """One export job; a failure is audited in the catalog before it is raised."""
-    try:
-        export = client.export_range(days)
-    except (ApiError, CxoneExportError, ValueError) as exc:
-        record_failure(
-            layout.catalog_path,
-            source=SOURCE,
-            dataset=DATASET,
-            partition_key=f"{days.first}_{days.last}",
-            export_id=None,
-            reason=str(exc),
-            actor=run_id,
-            flow=FLOW,
-        )
-        raise ExportRangeFailed(days, exc) from exc
-    log.info(
-        f"export {export.export_id} ({days}): {len(export.records)} record(s) in "
-        f"{export.pages} page(s), {export.timings.latency_s:.2f} s"
-    )
-    return export
-
-
-def _land(
-    export: RangeExport,
-    layout: DataLayout,
-    *,
-    run_id: str,
-    log: ProgressLog,
-    webhook: tuple[ApiClient, str] | None,
-    chunk_size: int,
-) -> list[LandedDay]:
-    """Write each day of `export`, register the export with its days, sync if configured."""
-    wanted = export.range.dates()
-    split = split_by_day(export.records, wanted)
-    outside = split.outside(wanted)
-    # Records dated outside the requested days must not overwrite other days: quarantine them.
-    strays = [r for day in outside for r in split.by_day.pop(day)]
-    unplaced = [*split.unplaced, *strays]
-    quarantine = write_unplaced(layout, export.export_id, unplaced)
-    if quarantine:
-        log.warning(
-            f"export {export.export_id}: {len(unplaced)} record(s) could not be placed in a "
-            f"requested day (outside days: {[str(d) for d in outside]}); quarantined in "
-            f"{quarantine}"
-        )
-    written_days = []
-    for day in wanted:
-        records = split.by_day.get(day, [])
-        written_days.append((align_day(day, records), write_day(layout, day, records)))
-    rows_written = sum(w.rows for _, w in written_days)
+def register_read(
+    layout: DataLayout, read: ReadSummary, built: Sequence[BuiltDay], *, run_id: str
+) -> None:
+    """Make the read's days the catalog's current state (one transaction, one audit entry)."""
     register_range(
         layout.catalog_path,
-        export_record(export, run_id=run_id),
-        [day_record(export.export_id, a, w) for a, w in written_days],
+        read_record(read, built, run_id=run_id),
+        [day_record(read.read_id, b.alignment, b.written) for b in built],
         actor=run_id,
     )
-    landed = []
-    for alignment, written in written_days:
-        synced = None
-        if webhook is not None:
-            records = split.by_day.get(alignment.day, [])
-            synced = _sync(webhook, alignment.day, records, layout, run_id, chunk_size)
-        landed.append(
-            LandedDay(
-                alignment=alignment,
-                written=written,
-                export_id=export.export_id,
-                export_range=export.range,
-                export_records=len(export.records),
-                export_total_reported=export.total_reported,
-                export_pages=export.pages,
-                export_latency_s=export.timings.latency_s,
-                export_rows_written=rows_written,
-                export_quarantined=len(unplaced),
-                export_request_stats=dict(export.request_stats),
-                synced_records=synced,
-            )
-        )
-    return landed
 
 
-def _sync(
+def sync_day(
     webhook: tuple[ApiClient, str],
-    day: dt.date,
-    records: Sequence[Mapping[str, Any]],
+    built: BuiltDay,
+    mode: CxoneMode,
     layout: DataLayout,
+    *,
     run_id: str,
-    chunk_size: int,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
 ) -> int:
-    """POST the day's complete (validated) records in chunks; record what was sent."""
+    """POST the day's complete rows, read back from its file, in idempotent chunks."""
     api, path = webhook
-    valid = [r for r in records if is_complete(r)]
+    batches = complete_rows(built.written.path, MAPPINGS[mode], chunk_size)
     try:
-        result = sync_day(api, path, DATASET, day, valid, chunk_size=chunk_size)
+        result = lake_sync.sync_batches(api, path, DATASET, built.written.day, batches)
     except ApiError as exc:
-        raise WebhookSyncFailed(day, exc) from exc
+        raise WebhookSyncFailed(built.written.day, exc) from exc
     record_sync(layout.catalog_path, sync_record(result), actor=run_id)
     return result.records
+
+
+def landed_days(
+    read: ReadSummary, built: Sequence[BuiltDay], synced: Mapping[dt.date, int]
+) -> list[LandedDay]:
+    placed = sum(b.received for b in built)
+    return [LandedDay(b, read, placed, synced.get(b.written.day)) for b in built]

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from cx_assets.http.auth import ClientCredentialsAuth
+from cx_assets.http.auth import CachedTokenAuth
 from cx_assets.http.errors import error_from_exception, error_from_response
 from cx_assets.http.pacing import RateLimitPacer
 from cx_assets.http.redact import redact, redact_url
@@ -68,7 +68,7 @@ class ApiClient:
         self.auth = auth
         self.retry = retry or RetrySettings()
         self.stats = stats or getattr(auth, "stats", None) or RequestStats()
-        if isinstance(auth, ClientCredentialsAuth):
+        if isinstance(auth, CachedTokenAuth):
             auth.stats = self.stats  # token calls show up in the same counters
         self.pacer = pacer or RateLimitPacer()
         self._sleep = sleep
@@ -90,7 +90,7 @@ class ApiClient:
 
     def close(self) -> None:
         self._http.close()
-        if isinstance(self.auth, ClientCredentialsAuth):
+        if isinstance(self.auth, CachedTokenAuth):
             self.auth.close()
 
     # -- API calls -------------------------------------------------------------------------
@@ -136,7 +136,7 @@ class ApiClient:
         )
         if response.is_success:
             return response
-        refreshed = response.status_code == 401 and isinstance(self.auth, ClientCredentialsAuth)
+        refreshed = response.status_code == 401 and isinstance(self.auth, CachedTokenAuth)
         note = " (after a token refresh)" if refreshed else ""
         raise error_from_response(method, response, self._secrets(), note)
 

@@ -1,4 +1,5 @@
-"""The `independent_genesys` fixture: a fresh independent platform-mode server per test."""
+"""Fixtures: a fresh independent platform-mode server per test (`independent_genesys`,
+`independent_cxone`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from cx_assets_tests.independent.cxone_platform_server import RunningCxone
+from cx_assets_tests.independent.cxone_platform_server import serve as serve_cxone
 from cx_assets_tests.independent.genesys_platform_server import RunningServer, serve
 
 
@@ -13,4 +16,11 @@ from cx_assets_tests.independent.genesys_platform_server import RunningServer, s
 def independent_genesys() -> Iterator[RunningServer]:
     """The server on a free loopback port; all quirks on (`.server.quirks = Quirks.obvious()`)."""
     with serve() as running:
+        yield running
+
+
+@pytest.fixture
+def independent_cxone() -> Iterator[RunningCxone]:
+    """The independent CXone platform server on a free loopback port, every quirk on."""
+    with serve_cxone() as running:
         yield running

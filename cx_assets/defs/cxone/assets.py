@@ -1,17 +1,18 @@
-"""`cxone_interactions`: daily partitions of NICE CXone interactions, one export job per run.
+"""`cxone_interactions`: daily partitions of NICE CXone interactions, in either API mode.
 
-Dagster's `BackfillPolicy.multi_run(90)` hands a run up to 90 consecutive days; the run turns
-them into as few export jobs as the API's 90-day limit and any gaps allow (`split_days`: one for
-a backfill chunk or a scheduled day), pages every record, writes each day as its own Parquet file
-(so re-running one day replaces just that day), registers each export and its days in the
-catalog (with an audit entry), and optionally POSTs each day's complete records to a data-lake
-webhook. Those steps are `flows/cxone.py`; this module wires them into the asset and turns their
-results into metadata, check evaluations and `dg.Failure`s.
+Dagster's `BackfillPolicy.multi_run(90)` hands a run up to 90 consecutive days. In platform mode
+(the default) each day is one pull of the Reporting API's completed contacts; a day stored by a
+recent pull is pulled again by `updatedSince` for its late updates (`flows/cxone_platform.py`).
+In tutorial mode the days become as few analytics export jobs as the 90-day limit and gaps
+allow (`flows/cxone_tutorial.py`). Either way every response goes to disk as it arrives, each
+day is written as its own Parquet file (re-running one day replaces just that day), each read
+and its days are registered in the catalog with an audit entry, and each day's complete rows
+can be POSTed to a data-lake webhook. This module wires those steps into the asset and turns
+their results into metadata, check results and `dg.Failure`s.
 
-Dagster records one materialization per day of the run; each carries that day's metadata
-(`context.add_asset_metadata(partition_key=...)`). An `AssetCheckResult` would be recorded once
-per run, so the per-day check evaluations are logged as `AssetCheckEvaluation`s with their
-`partition` (the check specs are partitioned like the asset: a Dagster 1.13 preview).
+Dagster records one materialization per day of the run, each with that day's metadata
+(`context.add_asset_metadata(partition_key=...)`); each check is one result for the run that
+names its failing days (`checks.py`).
 """
 
 import datetime as dt
@@ -22,14 +23,17 @@ from typing import Any
 import dagster as dg
 
 from cx_assets.catalog.views import register_dataset_view
+from cx_assets.cxone.discovery import DiscoveryError
 from cx_assets.defs.cxone import checks, metadata
 from cx_assets.defs.cxone.partitions import CXONE_BACKFILL_POLICY, cxone_daily_partitions
 from cx_assets.defs.cxone.resource import CxoneResource
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource
-from cx_assets.flows import cxone as flow
-from cx_assets.flows.cxone import LandedDay
-from cx_assets.lake.cxone import INTERACTION_COLUMNS, VIEW_GLOB, VIEW_NAME
+from cx_assets.flows import cxone_platform, cxone_tutorial
+from cx_assets.flows.cxone import CxoneFlowError, LandedDay
+from cx_assets.http.errors import ApiError
+from cx_assets.lake.cxone_columns import INTERACTION_COLUMNS
+from cx_assets.lake.cxone_days import VIEW_GLOB, VIEW_NAME
 
 register_dataset_view(VIEW_NAME, VIEW_GLOB, INTERACTION_COLUMNS)
 
@@ -39,16 +43,16 @@ CHECK_SPECS = [
     dg.AssetCheckSpec(
         checks.INTEGRITY_AT_LEAST_THRESHOLD,
         asset=ASSET_NAME,
-        partitions_def=cxone_daily_partitions,
-        description="The day's share of records with every required field is at least the "
-        "resource's integrity_threshold (default 0.99); a failure names the day and its rate.",
+        description="Every day of the run has at least the resource's integrity_threshold "
+        "(default 0.99) of its records with every required field; a failure names each "
+        "failing day, its rate and the fields missing.",
     ),
     dg.AssetCheckSpec(
-        checks.ROWS_MATCH_PAGES,
+        checks.ROWS_MATCH_RECORDS,
         asset=ASSET_NAME,
-        partitions_def=cxone_daily_partitions,
-        description="Rows written (plus quarantined) == records fetched across all pages == "
-        "totalRecords the server reported, and the day's file holds the day's records.",
+        description="Each day's file holds exactly the records served for it (less records "
+        "served twice and rows a late update replaced); every served record is in a day or "
+        "quarantined; a server-reported total matches.",
     ),
 ]
 
@@ -68,75 +72,62 @@ def cxone_interactions(
 ) -> Iterator[Any]:
     """NICE CXone interactions per UTC day as typed Parquet, queryable as `cxone.interactions`.
 
-    Each day also gets its alignment in `cxone_day_metrics` (total, valid, integrity rate,
-    missing-field counts); each export job a row in `cxone_exports` and an audit entry.
+    Each day also gets its integrity in `cxone_day_metrics` (total, valid, rate, missing-field
+    counts); each read (export job or day pull) a row in `cxone_exports` and an audit entry.
     """
     days = [dt.date.fromisoformat(key) for key in context.partition_keys]
-    ranges = flow.plan_exports(days, target=cxone.describe_target(), log=context.log)
-    with ExitStack() as stack:
-        client = stack.enter_context(cxone.export_client())
-        webhook = stack.enter_context(cxone.webhook_client()) if cxone.lake_webhook_url else None
-        try:
-            landed = flow.land_exports(
-                client,
-                ranges,
-                catalog.layout,
-                run_id=context.run.run_id,
-                log=context.log,
-                webhook=webhook,
-                webhook_chunk_size=cxone.webhook_chunk_size,
-            )
-        except flow.CxoneFlowError as exc:  # only errors a retry could fix are retried
-            raise dg.Failure(description=str(exc), allow_retries=exc.retriable) from None
+    mode = cxone.checked_mode()
+    context.log.info(f"{len(days)} day(s) from {cxone.describe_target()}")
+    try:
+        landed, api_base = _land(context, cxone, catalog, days)
+    except CxoneFlowError as exc:  # only errors a retry could fix are retried
+        raise dg.Failure(description=str(exc), allow_retries=exc.retriable) from None
+    except (ApiError, DiscoveryError, ValueError) as exc:  # discovery, tokens, settings
+        transient = isinstance(exc, ApiError) and exc.transient
+        raise dg.Failure(
+            description=f"CXone {mode} mode could not start: {exc}", allow_retries=transient
+        ) from None
 
-    context.add_asset_metadata(metadata.run_metadata(cxone.describe_target(), cxone.is_emulator))
+    context.add_asset_metadata(
+        metadata.run_metadata(cxone.describe_target(), mode, cxone.is_emulator, api_base)
+    )
     for day in landed:
         context.add_asset_metadata(metadata.day_metadata(day), partition_key=day.day.isoformat())
     yield dg.MaterializeResult()
-    yield from _check_events(context, landed, cxone.integrity_threshold)
-
-
-def _check_events(
-    context: dg.AssetExecutionContext, landed: list[LandedDay], threshold: float
-) -> Iterator[Any]:
-    """One evaluation per selected check and day, tied to that day's new materialization."""
     selected = {key.name for key in context.selected_asset_check_keys}
-    if not selected:
-        return
-    targets = _materializations_of_this_run(context, [d.day.isoformat() for d in landed])
-    failing = [
-        checks.integrity_description(d.alignment, threshold)
-        for d in landed
-        if d.alignment.integrity_rate < threshold
-    ]
-    if failing and checks.INTEGRITY_AT_LEAST_THRESHOLD in selected:
-        context.log.warning(
-            f"{len(failing)} day(s) below integrity {threshold:g}:\n" + "\n".join(failing)
-        )
-    for day in landed:
-        target = targets.get(day.day.isoformat())
-        if checks.INTEGRITY_AT_LEAST_THRESHOLD in selected:
-            yield checks.integrity_at_least_threshold(ASSET_KEY, day, threshold, target)
-        if checks.ROWS_MATCH_PAGES in selected:
-            yield checks.rows_match_pages(ASSET_KEY, day, target)
-    # Each selected check is an op output Dagster expects exactly once per run.
-    for key in context.selected_asset_check_keys:
-        output_name = context.assets_def.get_output_name_for_asset_check_key(key)
-        yield dg.Output(None, output_name=output_name)
+    if checks.INTEGRITY_AT_LEAST_THRESHOLD in selected:
+        yield checks.integrity_at_least_threshold(landed, cxone.integrity_threshold)
+    if checks.ROWS_MATCH_RECORDS in selected:
+        yield checks.rows_match_records(landed)
 
 
-def _materializations_of_this_run(
-    context: dg.AssetExecutionContext, partition_keys: list[str]
-) -> dict[str, checks.Target]:
-    """partition -> the materialization this run just recorded (what each check evaluated)."""
-    records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=ASSET_KEY, asset_partitions=partition_keys),
-        limit=len(partition_keys),
-    ).records
-    return {
-        record.partition_key: checks.Target(
-            run_id=record.run_id, storage_id=record.storage_id, timestamp=record.timestamp
+def _land(
+    context: dg.AssetExecutionContext,
+    cxone: CxoneResource,
+    catalog: CatalogResource,
+    days: list[dt.date],
+) -> tuple[list[LandedDay], str]:
+    """Read and land the run's days in the resource's mode; (landed days, API base URL)."""
+    run_id = context.run.run_id
+    with ExitStack() as stack:
+        webhook = stack.enter_context(cxone.webhook_client()) if cxone.lake_webhook_url else None
+        common: dict[str, Any] = {
+            "run_id": run_id,
+            "log": context.log,
+            "webhook": webhook,
+            "webhook_chunk_size": cxone.webhook_chunk_size,
+        }
+        if cxone.mode == "tutorial":
+            client = stack.enter_context(cxone.export_client())
+            ranges = cxone_tutorial.plan_exports(
+                days, target=cxone.describe_target(), log=context.log
+            )
+            landed = cxone_tutorial.land_exports(client, ranges, catalog.layout, **common)
+            return landed, client.api.base_url
+        connection = stack.enter_context(cxone.platform_connection())
+        how = "discovered" if connection.discovered else "set by CXONE_API_URL"
+        context.log.info(f"CXone API base {connection.api_base} ({how})")
+        landed = cxone_platform.land_days(
+            connection.contacts, days, catalog.layout, policy=cxone.pull_policy(), **common
         )
-        for record in records
-        if record.run_id == context.run.run_id and record.partition_key
-    }
+        return landed, connection.api_base

@@ -1,22 +1,25 @@
-"""Per-day check evaluations for `cxone_interactions`.
+"""Checks for `cxone_interactions`: one result per check per run, naming every failing day.
 
-A run may cover up to 90 days, and Dagster records an `AssetCheckResult` once per run, so the
-asset logs one `AssetCheckEvaluation` per day instead (the check specs are partitioned like the
-asset). Each evaluation names its day and rate, so a failing day reads on its own in the UI.
+A run may cover up to 90 days. Dagster records an `AssetCheckResult` once per run, and per-
+partition check results need non-public APIs, so each check evaluates every day of the run,
+passes only when all of them pass, names the failing days in its description, and carries each
+day's figures in its metadata. Each day's own materialization carries the same figures too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import dagster as dg
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData as Target,  # not exported by `dagster`
-)
 
 from cx_assets.flows.cxone import LandedDay
-from cx_assets.lake.cxone import DayAlignment
+from cx_assets.lake.cxone_days import DayAlignment
 
 INTEGRITY_AT_LEAST_THRESHOLD = "integrity_at_least_threshold"
-ROWS_MATCH_PAGES = "rows_match_pages"
+ROWS_MATCH_RECORDS = "rows_match_records"
+#: Days listed in a check description before "and N more".
+LISTED_DAYS = 20
 
 
 def _missing_text(alignment: DayAlignment) -> str:
@@ -32,67 +35,103 @@ def integrity_description(alignment: DayAlignment, threshold: float) -> str:
     )
 
 
+def _summary(failing: Sequence[str], days: int, passed_text: str) -> str:
+    if not failing:
+        return passed_text
+    shown = list(failing[:LISTED_DAYS])
+    more = len(failing) - len(shown)
+    tail = f"\n… and {more} more" if more else ""
+    return f"{len(failing)} of {days} day(s) failed:\n" + "\n".join(shown) + tail
+
+
 def integrity_at_least_threshold(
-    asset_key: dg.AssetKey, landed: LandedDay, threshold: float, target: Target | None = None
-) -> dg.AssetCheckEvaluation:
-    a = landed.alignment
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
+    landed: Sequence[LandedDay], threshold: float
+) -> dg.AssetCheckResult:
+    """Every day of the run has at least `threshold` of its records complete."""
+    failing = [
+        integrity_description(d.alignment, threshold)
+        for d in landed
+        if d.alignment.integrity_rate < threshold
+    ]
+    per_day = {
+        d.day.isoformat(): {
+            "integrity_rate": round(d.alignment.integrity_rate, 6),
+            "valid": d.alignment.valid,
+            "total": d.alignment.total,
+        }
+        for d in landed
+    }
+    lowest = min((d.alignment.integrity_rate for d in landed), default=1.0)
+    below = [d.day.isoformat() for d in landed if d.alignment.integrity_rate < threshold]
+    return dg.AssetCheckResult(
         check_name=INTEGRITY_AT_LEAST_THRESHOLD,
-        passed=a.integrity_rate >= threshold,
-        partition=a.day.isoformat(),
-        target_materialization_data=target,
-        blocking=False,
-        description=integrity_description(a, threshold),
+        passed=not failing,
+        description=_summary(
+            failing, len(landed), f"all {len(landed)} day(s) at integrity >= {threshold:g}"
+        ),
         metadata={
-            "day": a.day.isoformat(),
-            "integrity_rate": a.integrity_rate,
             "threshold": threshold,
-            "total": a.total,
-            "valid": a.valid,
-            "missing_by_field": dict(a.missing_by_field),
+            "days": len(landed),
+            "failing_days": below,
+            "lowest_integrity": lowest,
+            "per_day": dg.MetadataValue.json(per_day),
         },
     )
 
 
-def rows_match_pages(
-    asset_key: dg.AssetKey, landed: LandedDay, target: Target | None = None
-) -> dg.AssetCheckEvaluation:
-    """Nothing lost on the way: the day's file holds the day's records, and across the export
-    rows written + quarantined == records fetched over all pages == the server's totalRecords."""
+def day_accounting_problems(day: LandedDay) -> list[str]:
+    """Why the day's file does not hold exactly the records its read served (empty = fine)."""
+    built, read = day.built, day.read
     problems: list[str] = []
-    if landed.written.rows != landed.alignment.total:
+    if built.written.rows != built.expected_rows:
         problems.append(
-            f"{landed.day}: file has {landed.written.rows} rows, day had {landed.alignment.total}"
+            f"{day.day}: file has {built.written.rows} rows, expected {built.expected_rows} "
+            f"({built.received} received, {built.duplicates} served twice, {built.replaced} "
+            "replaced a stored row)"
         )
-    accounted = landed.export_rows_written + landed.export_quarantined
-    if accounted != landed.export_records:
+    if built.alignment.total != built.written.rows:
         problems.append(
-            f"export {landed.export_id}: {accounted} rows written or quarantined, "
-            f"{landed.export_records} records fetched"
+            f"{day.day}: integrity counted {built.alignment.total} rows, file has "
+            f"{built.written.rows}"
         )
-    if landed.export_total_reported is not None and (
-        landed.export_total_reported != landed.export_records
-    ):
+    if day.read_placed + read.quarantined != read.records:
         problems.append(
-            f"export {landed.export_id}: {landed.export_records} records fetched over "
-            f"{landed.export_pages} page(s), server reported {landed.export_total_reported}"
+            f"read {read.read_id}: {day.read_placed} placed + {read.quarantined} quarantined "
+            f"!= {read.records} served over {read.pages} response(s)"
         )
-    return dg.AssetCheckEvaluation(
-        asset_key=asset_key,
-        check_name=ROWS_MATCH_PAGES,
+    if read.total_reported is not None and read.total_reported != read.records:
+        problems.append(
+            f"read {read.read_id}: {read.records} served, server reported {read.total_reported}"
+        )
+    return problems
+
+
+def rows_match_records(landed: Sequence[LandedDay]) -> dg.AssetCheckResult:
+    """Nothing lost or doubled: each day's file holds the records served for it, less repeats
+    and replaced rows; every served record is in a day or in quarantine; and the server's
+    total, where it gives one, matches what was served."""
+    problems = [p for d in landed for p in day_accounting_problems(d)]
+    per_day: dict[str, Any] = {
+        d.day.isoformat(): {
+            "rows": d.built.written.rows,
+            "received": d.built.received,
+            "duplicates": d.built.duplicates,
+            "replaced": d.built.replaced,
+            "read": d.read.read_id,
+            "read_kind": d.read.kind,
+        }
+        for d in landed
+    }
+    return dg.AssetCheckResult(
+        check_name=ROWS_MATCH_RECORDS,
         passed=not problems,
-        partition=landed.day.isoformat(),
-        target_materialization_data=target,
-        blocking=False,
-        description="; ".join(problems) or f"{landed.day}: {landed.written.rows} rows accounted",
+        description=_summary(
+            problems, len(landed), f"all {len(landed)} day(s) hold exactly what was served"
+        ),
         metadata={
-            "day": landed.day.isoformat(),
-            "rows_written": landed.written.rows,
-            "export_id": landed.export_id,
-            "export_records_fetched": landed.export_records,
-            "export_total_reported": landed.export_total_reported,
-            "export_pages": landed.export_pages,
-            "export_rows_quarantined": landed.export_quarantined,
+            "days": len(landed),
+            "rows": sum(d.built.written.rows for d in landed),
+            "records_served": sum({d.read.read_id: d.read.records for d in landed}.values()),
+            "per_day": dg.MetadataValue.json(per_day),
         },
     )
