@@ -128,7 +128,9 @@ class DayBuilder:
                 distinct = _distinct_new(con) if self._chunks else 0
                 copy = f"COPY ({_deduplicated(inputs)}) TO ? (FORMAT parquet, COMPRESSION zstd)"
                 con.execute(copy, [str(tmp)])
-                rows = con.execute("SELECT count(*) FROM read_parquet(?)", [str(tmp)]).fetchone()
+                rows = con.execute(
+                    "SELECT count(*) FROM read_parquet(?, hive_partitioning = false)", [str(tmp)]
+                ).fetchone()
                 alignment = _alignment(con, tmp, self.day, self.mapping)
             digest, size = sha256_file(tmp), tmp.stat().st_size
             publish_file(tmp, final)
@@ -152,7 +154,8 @@ class DayBuilder:
         parts = []
         if base is not None:
             con.execute(
-                f"CREATE TEMP VIEW base_rows AS SELECT * FROM read_parquet({_literal(base)})"
+                "CREATE TEMP VIEW base_rows AS SELECT * "
+                f"FROM read_parquet({_literal(base)}, hive_partitioning = false)"
             )
             # A day stored before a column existed lacks it: the column reads as null there.
             stored = {row[0] for row in con.execute("DESCRIBE base_rows").fetchall()}
@@ -215,7 +218,8 @@ def _alignment(
     nulls = ", ".join(f"count(*) - count({column})" for _, column in required)
     complete = " AND ".join(f"{column} IS NOT NULL" for _, column in required)
     row = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE {complete}), {nulls} FROM read_parquet(?)",
+        f"SELECT count(*), count(*) FILTER (WHERE {complete}), {nulls} "
+        "FROM read_parquet(?, hive_partitioning = false)",
         [str(path)],
     ).fetchone()
     assert row is not None
@@ -249,4 +253,3 @@ class _engine:
 
 def _count(path: Path) -> int:
     return pl.scan_parquet(path).select(pl.len()).collect().item()
-

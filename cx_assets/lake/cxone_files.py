@@ -106,7 +106,9 @@ def complete_rows(
     with duckdb.connect() as con:
         con.execute("SET TimeZone = 'UTC'")
         cursor = con.execute(
-            f"SELECT * FROM read_parquet(?) WHERE {complete} ORDER BY start_time, id", [str(path)]
+            "SELECT * FROM read_parquet(?, hive_partitioning = false) "
+            f"WHERE {complete} ORDER BY start_time, id",
+            [str(path)],
         )
         names = [d[0] for d in cursor.description or ()]
         while batch := cursor.fetchmany(batch_size):

@@ -1,40 +1,34 @@
-"""Contract: the library pieces compose into what the Dagster asset does for one run: export a
-range, split it by day, align and write each day, register the range; then `cxone.interactions`
-in the catalog holds every record once with its day's metrics, and a re-run of one day replaces
-only that day."""
+"""Contract: the tutorial flow does for one run what the Dagster asset does: export a range,
+page it to disk, place each record in its day, write and register each day; then
+`cxone.interactions` in the catalog holds every record once with its day's metrics, and a re-run
+of one day replaces only that day."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cx_assets.catalog import views
-from cx_assets.catalog.cxone import CxoneDayRecord, day_metrics, register_range
+from cx_assets.catalog.cxone import CxoneDayRecord, day_metrics
 from cx_assets.catalog.queries import query
 from cx_assets.cxone.ranges import DayRange
 from cx_assets.cxone.tutorial import CxoneExportClient
 from cx_assets.emulator import EmulatorServer
-from cx_assets.flows.cxone_records import day_record, export_record
-from cx_assets.lake.cxone import (
-    INTERACTION_COLUMNS,
-    VIEW_GLOB,
-    VIEW_NAME,
-    align_day,
-    split_by_day,
-    unplaced_path,
-    write_day,
-    write_unplaced,
-)
+from cx_assets.flows.cxone_tutorial import land_exports
+from cx_assets.lake.cxone_columns import INTERACTION_COLUMNS
+from cx_assets.lake.cxone_days import VIEW_GLOB, VIEW_NAME
 from cx_assets.lake.paths import DataLayout
 from cx_assets_tests.cxone.cxone_testkit import cxone_client
 
 pytestmark = pytest.mark.integration
 
 RANGE = DayRange(dt.date(2024, 2, 27), dt.date(2024, 3, 1))  # crosses the leap day
+LOG = logging.getLogger(__name__)
 
 
 @pytest.fixture(autouse=True)
@@ -46,16 +40,8 @@ def cxone_view(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def run(client: CxoneExportClient, layout: DataLayout, days: DayRange) -> list[CxoneDayRecord]:
-    export = client.export_range(days)
-    split = split_by_day(export.records, days.dates())
-    assert split.outside(days.dates()) == []
-    write_unplaced(layout, export.export_id, split.unplaced)
-    records = [
-        day_record(export.export_id, align_day(day, rs), write_day(layout, day, rs))
-        for day, rs in sorted(split.by_day.items())
-    ]
-    register_range(layout.catalog_path, export_record(export), records, actor="test")
-    return records
+    land_exports(client, [days], layout, run_id="test", log=LOG)
+    return day_metrics(layout.catalog_path, days.first, days.last)
 
 
 def test_range_lands_in_the_view_with_metrics(emulator: EmulatorServer, tmp_path: Path) -> None:
@@ -65,7 +51,7 @@ def test_range_lands_in_the_view_with_metrics(emulator: EmulatorServer, tmp_path
     assert [d.day for d in days] == RANGE.dates()
     catalog = layout.catalog_path
     (export_id, records) = query(catalog, "SELECT export_id, records FROM cxone_exports").rows[0]
-    quarantine = unplaced_path(layout, export_id)
+    quarantine = layout.quarantine_dir("cxone", "interactions", export_id) / "unplaced.jsonl"
     unplaced = len(quarantine.read_text().splitlines()) if quarantine.exists() else 0
     in_view, distinct = query(
         catalog, "SELECT count(*), count(DISTINCT id) FROM cxone.interactions"

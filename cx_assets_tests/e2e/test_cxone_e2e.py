@@ -1,11 +1,12 @@
-"""Contract: `cxone_interactions` through a real Dagster instance against the emulator.
+"""Contract: `cxone_interactions` in TUTORIAL mode through a real Dagster instance.
 
 A run over N consecutive days is one export job on the server and N day partitions (one
-materialization each, with that day's metrics and check evaluations); re-running one day leaves
-every other day's file and catalog row byte-identical; days below the integrity threshold fail
-their check naming day and rate; the webhook receives each day's complete records; and a
-200-day backfill launched through Dagster's own backfill machinery (BackfillPolicy multi_run(90))
-makes ceil(200/90) = 3 export jobs and registers 200 days.
+materialization each, with that day's metrics) and one result per check naming any failing
+day; re-running one day leaves every other day's file and catalog row byte-identical; days below
+the integrity threshold fail the check naming day and rate; the webhook receives each day's
+complete rows; and a 200-day backfill launched through Dagster's own backfill machinery
+(BackfillPolicy multi_run(90)) makes ceil(200/90) = 3 export jobs and registers 200 days.
+Platform mode has its own file (test_cxone_platform_e2e.py).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dagster._daemon.backfill import execute_backfill_iteration
 from cx_assets.catalog.queries import query
 from cx_assets.defs import cxone
 from cx_assets.defs.cxone.assets import ASSET_KEY
+from cx_assets.defs.cxone.environment import emulator_tutorial
 from cx_assets.defs.cxone.resource import (
     CXONE_EMULATOR_CLIENT_ID,
     CXONE_EMULATOR_CLIENT_SECRET,
@@ -36,7 +38,7 @@ from cx_assets.defs.cxone.resource import (
 )
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.emulator import EmulatorServer
-from cx_assets.lake.cxone import day_path
+from cx_assets.lake.cxone_days import day_path
 from cx_assets.lake.paths import DataLayout
 from cx_assets_tests.e2e.pipeline_testkit import make_instance
 
@@ -72,14 +74,7 @@ class Cxone:
         self.emulator.stop()
 
     def resource(self, **overrides: Any) -> CxoneResource:
-        url = f"{self.emulator.url}/cxone"
-        return CxoneResource(
-            api_url=url,
-            auth_url=url,
-            client_id=CXONE_EMULATOR_CLIENT_ID,
-            client_secret=CXONE_EMULATOR_CLIENT_SECRET,
-            **{**FAST, **overrides},
-        )
+        return emulator_tutorial(f"{self.emulator.url}/cxone", **{**FAST, **overrides})
 
     def run(
         self, first: str, last: str | None = None, *, raise_on_error: bool = True, **cxone: Any
@@ -132,10 +127,10 @@ def _by_partition(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]
     }
 
 
-def _checks(result: dg.ExecuteInProcessResult, name: str) -> dict[str, dg.AssetCheckEvaluation]:
-    return {
-        str(e.partition): e for e in result.get_asset_check_evaluations() if e.check_name == name
-    }
+def _check(result: dg.ExecuteInProcessResult, name: str) -> dg.AssetCheckEvaluation:
+    """The run's one evaluation of check `name` (it covers every day of the run)."""
+    [evaluation] = [e for e in result.get_asset_check_evaluations() if e.check_name == name]
+    return evaluation
 
 
 def test_one_day_lands_with_metadata_checks_and_audit(env: Cxone) -> None:
@@ -145,12 +140,10 @@ def test_one_day_lands_with_metadata_checks_and_audit(env: Cxone) -> None:
     day = meta["2024-02-29"]
     assert (day["total"], day["valid"], day["integrity_rate"]) == (12, 12, 1.0)
     assert day["dagster/row_count"] == 12 and day["missing_fields"] == {}
-    for name in ("integrity_at_least_threshold", "rows_match_pages"):
-        evaluation = _checks(result, name)["2024-02-29"]
+    for name in ("integrity_at_least_threshold", "rows_match_records"):
+        evaluation = _check(result, name)
         assert evaluation.passed
-        # tied to the day's materialization of this run, so the UI shows it as current
-        assert evaluation.target_materialization_data is not None
-        assert evaluation.target_materialization_data.run_id == result.run_id
+        assert evaluation.metadata["per_day"].value["2024-02-29"]  # the day's own figures
     assert env.sql("SELECT count(*) FROM cxone.interactions") == [(12,)]
     [(export_id, start, end, records)] = env.sql(
         "SELECT export_id, range_start, range_end, records FROM cxone_exports"
@@ -170,7 +163,7 @@ def test_ten_days_are_one_export_job_and_ten_day_partitions(env: Cxone) -> None:
     assert exports[0]["start"].startswith("2024-02-20T00:00:00.000Z")
     assert exports[0]["end"].startswith("2024-03-01T00:00:00.000Z")  # 2024 is a leap year
     assert sorted(_by_partition(result)) == keys
-    assert sorted(_checks(result, "rows_match_pages")) == keys
+    assert sorted(_check(result, "rows_match_records").metadata["per_day"].value) == keys
     rows = env.sql("SELECT day, total, export_id FROM cxone_day_metrics ORDER BY day")
     assert [str(d) for d, _, _ in rows] == keys
     assert {e for _, _, e in rows} == {exports[0]["id"]}
@@ -219,19 +212,19 @@ def test_integrity_failure_names_the_days_and_rates(tmp_path: Path) -> None:
     finally:
         pipeline.close()
     assert result.success  # a data-quality check fails, the run does not
-    integrity = _checks(result, "integrity_at_least_threshold")
-    assert sorted(integrity) == keys
-    failing = {k: e for k, e in integrity.items() if not e.passed}
-    assert failing, "20% of records miss fields: some day must be below 0.99"
+    integrity = _check(result, "integrity_at_least_threshold")
+    assert not integrity.passed, "20% of records miss fields: some day must be below 0.99"
     meta = _by_partition(result)
-    for key, evaluation in failing.items():
+    failing = integrity.metadata["failing_days"].value
+    assert failing and set(failing) <= set(keys)
+    for key in failing:
         rate = meta[key]["integrity_rate"]
         assert rate < 0.99
-        assert evaluation.description.startswith(f"{key}: integrity {rate:.4f} < 0.99")
-        assert evaluation.metadata["integrity_rate"].value == rate
+        assert f"{key}: integrity {rate:.4f} < 0.99" in (integrity.description or "")
+        assert integrity.metadata["per_day"].value[key]["integrity_rate"] == round(rate, 6)
         assert meta[key]["missing_fields"]  # which fields were missing, how often
     # rows are kept even when incomplete: nothing dropped
-    assert all(_checks(result, "rows_match_pages")[k].passed for k in keys)
+    assert _check(result, "rows_match_records").passed
 
 
 def test_webhook_receives_each_days_complete_records(env: Cxone) -> None:
@@ -265,6 +258,7 @@ backfill_defs = dg.Definitions(
     assets=_ASSETS,
     resources={
         "cxone": CxoneResource(
+            api_mode="tutorial",
             api_url=dg.EnvVar("CXONE_API_URL"),
             auth_url=dg.EnvVar("CXONE_API_URL"),
             client_id=CXONE_EMULATOR_CLIENT_ID,
@@ -343,7 +337,7 @@ def test_200_day_backfill_is_three_export_jobs(
             integrity = instance.event_log_storage.get_asset_check_execution_history(
                 dg.AssetCheckKey(ASSET_KEY, "integrity_at_least_threshold"), limit=500
             )
-            checked_days = {r.partition for r in integrity}
+            checked_runs = {r.run_id for r in integrity}
     finally:
         instance.dispose()
         exports = emulator.stats()["cxone_exports"]
@@ -360,7 +354,7 @@ def test_200_day_backfill_is_three_export_jobs(
     ).rows
     assert (days, str(first), str(last)) == (200, keys[0], keys[-1])
     assert query(catalog, "SELECT count(*) FROM cxone_exports").rows == [(3,)]
-    assert checked_days == set(keys)  # a check evaluation per day, not per run
+    assert checked_runs == {r.run_id for r in runs}  # one evaluation per run, naming its days
 
 
 def materialized_days(instance: dg.DagsterInstance) -> set[str]:
