@@ -87,7 +87,7 @@ CXONE_QUERIES = {
                replaced, duplicates, updated_since
         FROM cxone_exports ORDER BY range_start, created_at""",
     "CXone completed contacts per day, medium and direction (cxone.interactions)": """
-        SELECT date AS day, medium, direction, count(*) AS contacts,
+        SELECT start_time::DATE AS day, medium, direction, count(*) AS contacts,
                count(*) FILTER (WHERE abandoned) AS abandoned,
                round(avg(in_queue_time), 1) AS queue_s, round(avg(hold_time), 1) AS hold_s,
                round(avg(wrap_time), 1) AS acw_s, round(avg(talk_time), 1) AS agent_s

@@ -119,7 +119,7 @@ class DayBuilder:
         """Write the day's file from its chunks (over `base` when merging) and swap it in."""
         final = day_path(self.layout, self.day)
         final.parent.mkdir(parents=True, exist_ok=True)
-        base_rows = _count(base) if base is not None else 0  # before `base` may be replaced
+        base_rows = count_rows(base) if base is not None else 0  # before `base` may be replaced
         tmp = temp_path_for(final)
         try:
             with _engine(self.staging) as con:
@@ -251,5 +251,6 @@ class _engine:
         self.con.close()
 
 
-def _count(path: Path) -> int:
-    return pl.scan_parquet(path).select(pl.len()).collect().item()
+def count_rows(path: Path) -> int:
+    """Rows in a day file as it is on disk now."""
+    return pl.scan_parquet(path, hive_partitioning=False).select(pl.len()).collect().item()

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 
 from cx_assets.flows.cxone import LandedDay
-from cx_assets.lake.cxone_days import DayAlignment
+from cx_assets.lake.cxone_days import DayAlignment, count_rows
 
 INTEGRITY_AT_LEAST_THRESHOLD = "integrity_at_least_threshold"
 ROWS_MATCH_RECORDS = "rows_match_records"
@@ -83,9 +83,13 @@ def day_accounting_problems(day: LandedDay) -> list[str]:
     """Why the day's file does not hold exactly the records its read served (empty = fine)."""
     built, read = day.built, day.read
     problems: list[str] = []
-    if built.written.rows != built.expected_rows:
+    path = built.written.path
+    on_disk = count_rows(path) if path.is_file() else None
+    if on_disk is None:
+        problems.append(f"{day.day}: file {path} is missing")
+    elif on_disk != built.expected_rows:
         problems.append(
-            f"{day.day}: file has {built.written.rows} rows, expected {built.expected_rows} "
+            f"{day.day}: file has {on_disk} rows, expected {built.expected_rows} "
             f"({built.received} received, {built.duplicates} served twice, {built.replaced} "
             "replaced a stored row)"
         )
