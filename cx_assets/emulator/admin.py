@@ -7,6 +7,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cx_assets.emulator.context import EmulatorContext
+from cx_assets.emulator.cxone.platform import PREFIX as CXONE_PLATFORM_PREFIX
+from cx_assets.emulator.cxone.platform import SERVICE as CXONE_PLATFORM
 from cx_assets.emulator.errors import ApiError, json_body
 from cx_assets.emulator.faults import Fault, FaultSpecError
 
@@ -39,11 +41,19 @@ async def add_faults(request: Request) -> JSONResponse:
         raise ApiError(400, str(exc)) from exc
     for fault in faults:
         if fault.kind == "revoke_tokens":
-            ctx.tokens.revoke_all()
+            _revoke_tokens(ctx, fault)
             ctx.faults.note_fired("revoke_tokens")
         else:
             ctx.faults.add(fault)
     return JSONResponse(_faults_body(ctx))
+
+
+def _revoke_tokens(ctx: EmulatorContext, fault: Fault) -> None:
+    """Genesys tokens, and CXone platform ones when the fault's path_prefix covers them."""
+    if not (fault.path_prefix or "").startswith(CXONE_PLATFORM_PREFIX):
+        ctx.tokens.revoke_all()
+    if fault.matches(CXONE_PLATFORM_PREFIX + "/") and CXONE_PLATFORM in ctx.services:
+        ctx.services[CXONE_PLATFORM].tokens.revoke_all()
 
 
 async def clear_faults(request: Request) -> JSONResponse:
@@ -55,6 +65,7 @@ async def clear_faults(request: Request) -> JSONResponse:
 async def get_stats(request: Request) -> JSONResponse:
     ctx = _ctx(request)
     cxone = ctx.services.get("cxone")
+    platform = ctx.services.get(CXONE_PLATFORM)
     jobs = ctx.services.get("details_jobs")
     snapshot = ctx.stats.snapshot()
     events = snapshot["events"]
@@ -63,6 +74,7 @@ async def get_stats(request: Request) -> JSONResponse:
             **snapshot,
             "faults_fired": ctx.faults.fired(),
             "cxone_exports": cxone.exports.summaries() if cxone is not None else [],
+            "cxone_platform": platform.stats() if platform is not None else {},
             "details_jobs_created": events.get("details_jobs_created", 0),
             "details_jobs_cancelled": events.get("details_jobs_cancelled", 0),
             "details_jobs": jobs.summaries() if jobs is not None else [],

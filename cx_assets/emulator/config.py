@@ -60,6 +60,13 @@ class EmulatorConfig:
     cxone_rate_limit_per_minute: int = 300
     cxone_queue_delay_s: float | None = None
     cxone_run_delay_s: float | None = None
+    #: CXone platform mode (`/cxone-platform`, Reporting API contacts/completed): completed
+    #: contacts per UTC day, the largest (and default) `top`, the longest startDate..endDate
+    #: window and how far back `updatedSince` may go.
+    cxone_contacts_per_day: int = 200
+    cxone_max_top: int = 10000
+    cxone_max_window_days: int = 31
+    cxone_max_updated_since_days: int = 30
     #: Privacy export requests: delays left at None follow `queue_delay_s` / `run_delay_s`.
     privacy_queue_delay_s: float | None = None
     privacy_run_delay_s: float | None = None
@@ -104,6 +111,11 @@ class EmulatorConfig:
             "cxone_rate_limit_per_minute": self.cxone_rate_limit_per_minute >= 1,
             "cxone_queue_delay_s": (self.cxone_queue_delay_s or 0) >= 0,
             "cxone_run_delay_s": (self.cxone_run_delay_s or 0) >= 0,
+            # contactIds are day ordinal * 10**7 + index: a day holds fewer than 10**7
+            "cxone_contacts_per_day": 0 <= self.cxone_contacts_per_day < 10**7,
+            "cxone_max_top": self.cxone_max_top >= 1,
+            "cxone_max_window_days": self.cxone_max_window_days >= 1,
+            "cxone_max_updated_since_days": self.cxone_max_updated_since_days >= 1,
             "privacy_queue_delay_s": (self.privacy_queue_delay_s or 0) >= 0,
             "privacy_run_delay_s": (self.privacy_run_delay_s or 0) >= 0,
             "webhook_secret": bool(self.webhook_secret),
@@ -174,6 +186,10 @@ class EmulatorConfig:
             "CXONE_RATE_LIMIT": ("cxone_rate_limit_per_minute", int),
             "CXONE_QUEUE_DELAY_S": ("cxone_queue_delay_s", float),
             "CXONE_RUN_DELAY_S": ("cxone_run_delay_s", float),
+            "CXONE_CONTACTS_PER_DAY": ("cxone_contacts_per_day", int),
+            "CXONE_MAX_TOP": ("cxone_max_top", int),
+            "CXONE_MAX_WINDOW_DAYS": ("cxone_max_window_days", int),
+            "CXONE_MAX_UPDATED_SINCE_DAYS": ("cxone_max_updated_since_days", int),
             "PRIVACY_QUEUE_DELAY_S": ("privacy_queue_delay_s", float),
             "PRIVACY_RUN_DELAY_S": ("privacy_run_delay_s", float),
             "WEBHOOK_SECRET": ("webhook_secret", str),

@@ -38,6 +38,7 @@ FaultKind = Literal[
     "datatable_export_failed",
     "datatable_import_failed",
     "datatable_import_row_failures",
+    "cxone_token_expired",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 

@@ -12,11 +12,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import polars as pl
 
 from cx_assets.cxone.ranges import DayRange
 from cx_assets.defs.cxone import checks
-from cx_assets.defs.cxone.schedules import nightly_days
+from cx_assets.defs.cxone.environment import emulator_platform
+from cx_assets.defs.cxone.schedules import cxone_interactions_schedule, nightly_days
 from cx_assets.flows.cxone import LandedDay
 from cx_assets.flows.cxone_records import ReadSummary
 from cx_assets.lake.cxone_columns import PLATFORM, SCHEMA
@@ -115,3 +117,14 @@ def test_the_nightly_schedule_asks_for_yesterday_and_the_days_before() -> None:
     ]
     assert nightly_days(now, 3, "2024-04-08") == ["2024-04-08", "2024-04-09"]
     assert nightly_days(now, 0, "2024-01-01") == ["2024-04-09"]
+
+
+def test_the_schedule_reads_the_late_update_days_from_the_resource() -> None:
+    when = dt.datetime(2024, 4, 10, 2, 45, tzinfo=dt.UTC)
+    resource = emulator_platform(late_update_days=1)
+    with dg.build_schedule_context(
+        scheduled_execution_time=when, resources={"cxone": resource}
+    ) as context:
+        requests = list(cxone_interactions_schedule(context))
+    assert [r.partition_key for r in requests] == ["2024-04-08", "2024-04-09"]
+    assert len({r.run_key for r in requests}) == 2

@@ -1,5 +1,7 @@
 """The NICE CXone side of the emulator (under `/cxone`) and the data-lake webhook receiver.
 
+The real CXone back-end API (platform mode) lives in `platform/`, mounted at `/cxone-platform`.
+
 `mounts(ctx)` registers both services in `ctx.services` (closed with the app) and returns the two
 mounts for the app. CXone has its own tokens and budget, checked by the shared `BearerGuard`
 with CXone's instances and only `X-RateLimit-*` headers (no `inin-*`); request faults
@@ -16,6 +18,7 @@ from starlette.routing import BaseRoute, Mount
 
 from cx_assets.emulator.context import EmulatorContext
 from cx_assets.emulator.cxone import lake_webhook, tutorial
+from cx_assets.emulator.cxone import platform as cxone_platform
 from cx_assets.emulator.cxone.lake_webhook import LakeWebhookStore
 from cx_assets.emulator.cxone.service import CxoneService
 from cx_assets.emulator.middleware import BearerGuard
@@ -40,6 +43,7 @@ def mounts(ctx: EmulatorContext) -> list[BaseRoute]:
     return [
         Mount(CXONE_PREFIX, routes=tutorial.ROUTES, middleware=[guard]),
         Mount(LAKE_WEBHOOK_PREFIX, routes=lake_webhook.ROUTES),
+        *cxone_platform.mounts(ctx),
     ]
 
 
