@@ -17,17 +17,13 @@ import dagster as dg
 import pytest
 
 from cx_assets.defs import cxone, report
-from cx_assets.defs.cxone.resource import (
-    CXONE_EMULATOR_CLIENT_ID,
-    CXONE_EMULATOR_CLIENT_SECRET,
-    CxoneResource,
-)
+from cx_assets.defs.cxone.environment import emulator_platform
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.emulator import EmulatorServer
 from cx_assets_tests.e2e.pipeline_testkit import FAST_EMULATOR, Pipeline, make_instance
 
 WITH_CXONE, GENESYS_ONLY = "2024-03-01", "2024-03-02"
-EMULATOR = {**FAST_EMULATOR, "cxone_records_per_day": 12, "cxone_missing_rate": 0.0}
+EMULATOR = {**FAST_EMULATOR, "cxone_contacts_per_day": 12, "cxone_missing_rate": 0.0}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,6 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
         pipeline = Pipeline(server, tmp / "data", instance)
         pipeline.materialize(WITH_CXONE)
         pipeline.materialize(GENESYS_ONLY)
-        url = f"{server.url}/cxone"
         dg.materialize(
             cxone.ASSETS,
             instance=instance,
@@ -48,15 +43,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
                 "dagster/asset_partition_range_end": WITH_CXONE,
             },
             resources={
-                "cxone": CxoneResource(
-                    api_url=url,
-                    auth_url=url,
-                    client_id=CXONE_EMULATOR_CLIENT_ID,
-                    client_secret=CXONE_EMULATOR_CLIENT_SECRET,
-                    poll_initial_s=0.01,
-                    poll_max_s=0.05,
-                    initial_backoff_s=0.01,
-                ),
+                "cxone": emulator_platform(f"{server.url}/cxone-platform", initial_backoff_s=0.01),
                 "catalog": CatalogResource(data_dir=str(pipeline.data_dir)),
             },
         )
