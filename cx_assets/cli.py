@@ -19,7 +19,7 @@ def _emulator_env(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GENESYS_")}
     env = {k: v for k, v in env.items() if not k.startswith("CXONE_")}
     env.update(GENESYS_API_URL=url, GENESYS_LOGIN_URL=url)
-    env.update(CXONE_API_URL=f"{url}/cxone", CXONE_AUTH_URL=f"{url}/cxone")
+    env.update(CXONE_ISSUER_URL=f"{url}/cxone-platform")  # platform mode, the emulator's key
     env.setdefault("CX_DATA_DIR", str(settings.data_dir()))
     return env
 
