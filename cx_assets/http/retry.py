@@ -150,6 +150,11 @@ def call_with_retry(
         # Not retryable (e.g. a POST whose connection broke after sending): still an ApiError,
         # and `from None` keeps httpx's request (with its full URL) out of the traceback chain.
         raise error_from_exception(method, url, exc, secrets()) from None
+    finally:
+        # tenacity keeps its pending actions (bound methods of `retrying`) in `iter_state`: a
+        # reference cycle that would hold every response, body included, until the cyclic GC
+        # runs. A 90-day pull of 10K-record pages grew the worker by ~9 MB a day without this.
+        retrying.iter_state.reset()
 
 
 def _describe(state: tenacity.RetryCallState) -> str:
