@@ -79,6 +79,7 @@ def worker(mode: str, url: str, days: int, data_dir: Path) -> dict[str, Any]:
 def measure(mode: str, days: int, per_day: int, root: Path) -> dict[str, Any]:
     data_dir = root / f"{mode}-{days}"
     emulator = EmulatorProcess(
+        port=0,  # a free port: never the demo's 8765
         state_dir=data_dir / "emulator",
         cxone_contacts_per_day=per_day,
         cxone_records_per_day=per_day,
