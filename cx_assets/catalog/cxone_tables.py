@@ -7,6 +7,8 @@ same constants.
 
 from __future__ import annotations
 
+from cx_assets.catalog.ddl import added_columns, table_ddl
+
 #: cxone_exports: one row per export job (a range of up to 90 days).
 EXPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("export_id", "VARCHAR NOT NULL"),
@@ -63,20 +65,10 @@ SYNC_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _table_ddl(name: str, columns: tuple[tuple[str, str], ...], key: str) -> str:
-    body = ",\n    ".join(f"{col} {typ}" for col, typ in columns)
-    return f"CREATE TABLE IF NOT EXISTS {name} (\n    {body},\n    PRIMARY KEY ({key})\n)"
-
-
-def _added(table: str, columns: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    """Columns added after a table first shipped, added in place to an older catalog."""
-    return tuple(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {c} {t}" for c, t in columns)
-
-
 DDL: tuple[str, ...] = (
-    _table_ddl("cxone_exports", EXPORT_COLUMNS, "export_id"),
-    *_added("cxone_exports", EXPORT_ADDED),
-    _table_ddl("cxone_day_metrics", DAY_COLUMNS, "day"),
-    _table_ddl("cxone_syncs", SYNC_COLUMNS, "dataset, day, chunk"),
+    table_ddl("cxone_exports", EXPORT_COLUMNS, "export_id"),
+    *added_columns("cxone_exports", EXPORT_ADDED),
+    table_ddl("cxone_day_metrics", DAY_COLUMNS, "day"),
+    table_ddl("cxone_syncs", SYNC_COLUMNS, "dataset, day, chunk"),
 )
 TABLES: tuple[str, ...] = ("cxone_exports", "cxone_day_metrics", "cxone_syncs")

@@ -7,6 +7,8 @@ and `datatable_views.py` build their inserts and reads from the same constants.
 
 from __future__ import annotations
 
+from cx_assets.catalog.ddl import added_columns, table_ddl
+
 #: Schema that holds one view per data table plus the `snapshot_index` view.
 VIEW_SCHEMA = "datatables"
 INDEX_VIEW = "snapshot_index"
@@ -104,25 +106,13 @@ VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _table_ddl(name: str, columns: tuple[tuple[str, str], ...], key: str | None) -> str:
-    body = ",\n    ".join(f"{col} {typ}" for col, typ in columns)
-    if key:
-        body += f",\n    PRIMARY KEY ({key})"
-    return f"CREATE TABLE IF NOT EXISTS {name} (\n    {body}\n)"
-
-
-def _added(table: str, columns: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
-    """Columns added after a table first shipped, added in place to an older catalog."""
-    return tuple(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {c} {t}" for c, t in columns)
-
-
 DDL: tuple[str, ...] = (
-    _table_ddl("datatable_snapshots", SNAPSHOT_COLUMNS, "table_id, day"),
-    *_added("datatable_snapshots", SNAPSHOT_ADDED),
-    _table_ddl("datatable_imports", IMPORT_COLUMNS, "import_name, run_id"),
-    *_added("datatable_imports", IMPORT_ADDED),
-    _table_ddl("datatable_quarantine", QUARANTINE_COLUMNS, None),
-    _table_ddl("datatable_views", VIEW_COLUMNS, "table_id"),
+    table_ddl("datatable_snapshots", SNAPSHOT_COLUMNS, "table_id, day"),
+    *added_columns("datatable_snapshots", SNAPSHOT_ADDED),
+    table_ddl("datatable_imports", IMPORT_COLUMNS, "import_name, run_id"),
+    *added_columns("datatable_imports", IMPORT_ADDED),
+    table_ddl("datatable_quarantine", QUARANTINE_COLUMNS, None),
+    table_ddl("datatable_views", VIEW_COLUMNS, "table_id"),
     f"CREATE SCHEMA IF NOT EXISTS {VIEW_SCHEMA}",
     f"CREATE VIEW IF NOT EXISTS {VIEW_SCHEMA}.{INDEX_VIEW} AS "
     "SELECT s.table_id, s.table_name, s.day, s.row_count, s.path, "

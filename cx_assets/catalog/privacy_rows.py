@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from cx_assets.catalog.audit import append_audit
-from cx_assets.catalog.privacy_tables import REQUEST_COLUMNS
+from cx_assets.catalog.privacy_tables import REQUEST_ADDED, REQUEST_COLUMNS
 from cx_assets.catalog.queries import query
 
 FLOW = "privacy"
-PENDING = ("QUEUED", "PROCESSING")
-COLUMNS = tuple(name for name, _ in REQUEST_COLUMNS)
+#: Filed, not yet finished: the tutorial's statuses and the GDPR API's (PY `GDPRRequest.status`).
+PENDING = ("QUEUED", "PROCESSING", "INITIATED", "SEARCHING", "UPDATING", "DELETING", "FINALIZING")
+COLUMNS = tuple(name for name, _ in (*REQUEST_COLUMNS, *REQUEST_ADDED))
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,14 @@ def trail(catalog_path: Path | str, request_id: str) -> list[dict[str, Any]]:
 def audit(con: Any, action: str, request_id: str, actor: str, details: Mapping[str, Any]) -> None:
     """Append one entry to the request's trail (flow `privacy`, entity = the requestId)."""
     append_audit(con, flow=FLOW, action=action, entity=request_id, actor=actor, details=details)
+
+
+def server_ids(catalog_path: Path | str, *, except_key: str) -> frozenset[str]:
+    """The server request ids other requests hold (one filed request belongs to one of ours)."""
+    result = query(
+        catalog_path,
+        "SELECT server_request_id FROM privacy_requests WHERE server_request_id IS NOT NULL "
+        "AND partition_key <> ?",
+        [except_key],
+    )
+    return frozenset(str(r["server_request_id"]) for r in result.as_dicts())

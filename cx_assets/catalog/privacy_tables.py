@@ -1,10 +1,13 @@
-"""Catalog table for privacy export requests (issue 5): metadata only, never personal data.
+"""Catalog table for privacy requests: metadata only, never personal data.
 
-The subject appears only as `subject_ref` (a hash), the export only as path, size and checksum.
+The subject appears only as `subject_ref` (a keyed HMAC) and counts of identifiers, the export
+only as path, size and checksums.
 `schema.ensure_schema` runs `DDL` on every open; `TABLES` lists what it creates.
 """
 
 from __future__ import annotations
+
+from cx_assets.catalog.ddl import added_columns, table_ddl
 
 #: privacy_requests: the current state of each request (one per partition key).
 REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -39,9 +42,23 @@ REQUEST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("updated_at", "TIMESTAMPTZ NOT NULL"),
 )
 
+#: Added for the platform mode (GDPR requests) and the claims that tie a step to its run.
+REQUEST_ADDED: tuple[tuple[str, str], ...] = (
+    ("api_mode", "VARCHAR"),
+    ("request_type", "VARCHAR"),
+    ("identifiers", "JSON"),  # how many identifiers of each kind, never their values
+    ("server_request_id", "VARCHAR"),  # Genesys' id (platform); = request_id in tutorial mode
+    ("server_status", "VARCHAR"),  # the status exactly as the server said it
+    ("filing_started_at", "TIMESTAMPTZ"),  # the first POST attempt (to find a lost answer)
+    ("results", "JSON"),  # [{name, size, sha256, content_type}] of the downloaded files
+    ("claim", "VARCHAR"),  # the open claim: `<key>.<submit|download>.<n>`, tagged on its run
+    ("claim_run_id", "VARCHAR"),  # the run that took the claim, once it started
+    ("claimed_at", "TIMESTAMPTZ"),
+    ("launches", "BIGINT DEFAULT 0"),  # runs requested for the current kind
+)
+
 DDL: tuple[str, ...] = (
-    "CREATE TABLE IF NOT EXISTS privacy_requests (\n    "
-    + ",\n    ".join(f"{col} {typ}" for col, typ in REQUEST_COLUMNS)
-    + ",\n    PRIMARY KEY (partition_key)\n)",
+    table_ddl("privacy_requests", REQUEST_COLUMNS, "partition_key"),
+    *added_columns("privacy_requests", REQUEST_ADDED),
 )
 TABLES: tuple[str, ...] = ("privacy_requests",)

@@ -1,15 +1,17 @@
 """Privacy requests from filed to delivered: status changes, the one download, callbacks.
 
-`record_poll` stores what the server (or a verified callback) said, `claim_download` is the one
-compare-and-set that lets either the polling path or the webhook path launch a download, never
-both, and `record_delivered` keeps the export as path, size and checksum. Each is one short
+`record_poll` stores what the server (or a verified callback) said (the GDPR API's ERROR is
+FAILED here), and `record_delivered` keeps the export as path, size and checksums. The one
+download per request is a claim (`privacy_claims.open_claim`), so the polling path and the
+webhook path together still launch one. Each is one short
 transaction that updates `privacy_requests` and appends to the request's audit trail.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +42,23 @@ def record_poll(
         if current is None or current[0] not in PENDING:
             return current[0] if current else None
         previous, request_id = current
+        server_status = status
+        if status == "ERROR":  # the GDPR API's failure; it gives no reason
+            status = "FAILED"
+            failure_reason = (
+                failure_reason or "Genesys Cloud reported status ERROR (no reason given)"
+            )
         completed = status in ("COMPLETED", "FAILED")
         con.execute(
-            "UPDATE privacy_requests SET status = ?, failure_reason = ?, poll_attempts = ?, "
+            "UPDATE privacy_requests SET status = ?, server_status = ?, failure_reason = ?, "
+            "poll_attempts = ?, "
             "last_polled_at = CASE WHEN ? = 'poll' THEN ? ELSE last_polled_at END, "
             "next_poll_at = ?, completed_at = CASE WHEN ? THEN ? ELSE completed_at END, "
             "completion_source = CASE WHEN ? THEN ? ELSE completion_source END, updated_at = ? "
             "WHERE partition_key = ?",
             [
                 status,
+                server_status,
                 failure_reason,
                 attempts,
                 source,
@@ -78,28 +88,6 @@ def record_poll(
         return str(previous)
 
 
-def claim_download(catalog_path: Path | str, partition_key: str, actor: str) -> bool:
-    """COMPLETED → DOWNLOADING, once: True for the one caller that made the move."""
-    now = utc_now()
-    with write_transaction(catalog_path) as con:
-        claimed = con.execute(
-            "UPDATE privacy_requests SET status = 'DOWNLOADING', download_requested_at = ?, "
-            "updated_at = ? WHERE partition_key = ? AND status = 'COMPLETED' "
-            "RETURNING request_id, completion_source",
-            [now, now, partition_key],
-        ).fetchone()
-        if claimed is None:
-            return False
-        audit(
-            con,
-            "download_requested",
-            claimed[0],
-            actor,
-            {"partition_key": partition_key, "source": claimed[1], "outcome": "launched"},
-        )
-        return True
-
-
 def record_delivered(
     catalog_path: Path | str,
     *,
@@ -111,17 +99,22 @@ def record_delivered(
     sha256: str,
     record_count: int | None,
     latency_ms: float,
+    results: Sequence[Mapping[str, Any]] = (),
 ) -> None:
-    """The export is on disk and verified: audit `downloaded` then `verified`."""
+    """The export is on disk and verified: audit `downloaded` then `verified`, close the claim.
+    `results`: each downloaded file (name, size, sha256) when the server sent several."""
     now = utc_now()
     with write_transaction(catalog_path) as con:
         con.execute(
             "UPDATE privacy_requests SET status = 'DELIVERED', delivered_at = ?, "
-            "export_path = ?, bytes = ?, sha256 = ?, record_count = ?, updated_at = ? "
+            "export_path = ?, bytes = ?, sha256 = ?, record_count = ?, results = ?, "
+            "claim = NULL, claim_run_id = NULL, launches = 0, updated_at = ? "
             "WHERE partition_key = ?",
-            [now, path, size, sha256, record_count, now, partition_key],
+            [now, path, size, sha256, record_count, json.dumps(list(results)), now, partition_key],
         )
         base = {"partition_key": partition_key, "path": path, "size": size, "sha256": sha256}
+        if results:
+            base["files"] = len(results)
         audit(
             con,
             "downloaded",
@@ -141,8 +134,8 @@ def record_delivered(
 def record_download_failed(
     catalog_path: Path | str, *, partition_key: str, request_id: str, actor: str, reason: str
 ) -> None:
-    """Audit a failed download; the request stays DOWNLOADING for the run's retry (or a
-    re-run from the UI), so the sensor never launches a second download of its own."""
+    """Audit a failed download attempt; the request stays DOWNLOADING under its claim for the
+    run's retry, and the tracking sensor hands the claim back if the run fails for good."""
     with write_transaction(catalog_path) as con:
         audit(
             con,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from cx_assets.catalog import conversation_tables, cxone_tables, datatable_tables, privacy_tables
+from cx_assets.catalog.ddl import table_ddl
 
 SCHEMA_VERSION = 1
 
@@ -67,17 +68,12 @@ AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _table_ddl(name: str, columns: tuple[tuple[str, str], ...], key: str) -> str:
-    body = ",\n    ".join(f"{col} {typ}" for col, typ in columns)
-    return f"CREATE TABLE IF NOT EXISTS {name} (\n    {body},\n    PRIMARY KEY ({key})\n)"
-
-
 _DDL = (
     "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, "
     "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-    _table_ddl("exports", EXPORT_COLUMNS, "source, dataset, partition_key"),
-    _table_ddl("export_files", FILE_COLUMNS, "source, dataset, partition_key, name"),
-    _table_ddl("audit_log", AUDIT_COLUMNS, "seq"),
+    table_ddl("exports", EXPORT_COLUMNS, "source, dataset, partition_key"),
+    table_ddl("export_files", FILE_COLUMNS, "source, dataset, partition_key, name"),
+    table_ddl("audit_log", AUDIT_COLUMNS, "seq"),
     *conversation_tables.DDL,
     *datatable_tables.DDL,
     *cxone_tables.DDL,

@@ -1,10 +1,12 @@
-"""One tracking tick: act on verified callbacks, poll what is due, claim completed downloads.
+"""One tracking tick: act on verified callbacks, poll what is due, reconcile download claims.
 
 No Dagster here, so it is tested directly. Both completion paths end in the same catalog state
-(COMPLETED), and `claim_download` moves a request from there exactly once; so the webhook path,
-the polling path, or both together launch one download per request.
+(COMPLETED), and a download claim (`privacy_claims.reconcile`) moves a request from there
+exactly once; so the webhook path, the polling path, or both together launch one download per
+request, and a download run that dies hands its claim back instead of stranding the request.
 Polling backs off exponentially per request (`next_poll_at` in the catalog): a sensor tick is
-cheap, a request that has been PROCESSING for an hour is asked about every few minutes.
+cheap; a tutorial request is asked about every few minutes at most, a GDPR request (which can
+take days) every hour at most. Platform mode has no callbacks.
 `PrivacyGenesys` is what every privacy step needs of a Genesys target (`GenesysCloudResource`
 is one); the client is opened only if a tick needs the API.
 """
@@ -15,12 +17,15 @@ import contextlib
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from cx_assets.catalog import privacy as cat
+from cx_assets.flows.crashpoints import crashpoint
+from cx_assets.flows.privacy_claims import Launch, RunLedger, reconcile
+from cx_assets.genesys.privacy.platform import GdprClient
 from cx_assets.genesys.privacy.tutorial import PRIVACY_SCOPES, PrivacyClient
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
@@ -45,6 +50,8 @@ class PrivacyGenesys(Protocol):
 
     def describe_target(self, flow: str | None = None) -> str: ...
 
+    def mode_for(self, flow: str) -> str: ...
+
     def base_urls(self) -> tuple[str, str]: ...
 
     def api_client(
@@ -64,16 +71,24 @@ class PollPolicy:
         return dt.timedelta(seconds=min(self.max_s, self.initial_s * self.factor**attempts))
 
 
+#: Tutorial requests finish in seconds to minutes; GDPR requests "can take several days", so
+#: platform polling backs off from seconds to hours (a request a day old is asked about hourly).
 DEFAULT_POLL = PollPolicy()
+PLATFORM_POLL = PollPolicy(initial_s=5.0, factor=2.0, max_s=3600.0)
 
 
 @dataclass
 class TickOutcome:
-    downloads: list[str] = field(default_factory=list)
+    launches: list[Launch] = field(default_factory=list)
     polled: list[str] = field(default_factory=list)
     callbacks: int = 0
     rejected_callbacks: int = 0
     errors: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+
+    @property
+    def downloads(self) -> list[str]:
+        return [launch.partition_key for launch in self.launches]
 
 
 def _now() -> dt.datetime:
@@ -145,9 +160,15 @@ def process_callbacks(
         outcome.callbacks += 1
 
 
+class StatusReader(Protocol):
+    """Reads a filed request's status: (status, failure reason)."""
+
+    def __call__(self, row: cat.PrivacyRow) -> tuple[str, str | None]: ...
+
+
 def poll_due(
     catalog_path: Path,
-    client_factory: Callable[[], PrivacyClient],
+    read_status: StatusReader,
     policy: PollPolicy,
     actor: str,
     outcome: TickOutcome,
@@ -161,7 +182,7 @@ def poll_due(
         attempts = int(row["poll_attempts"] or 0) + 1
         started = time.monotonic()
         try:
-            status = client_factory().status(row.request_id)
+            status, reason = read_status(row)
         except ApiError as exc:  # transient trouble was retried already; try again later
             outcome.errors.append(f"{row.partition_key}: {exc}")
             cat.record_poll(
@@ -176,74 +197,88 @@ def poll_due(
                 attempts=attempts,
             )
             continue
+        terminal = status in ("COMPLETED", "FAILED", "ERROR")
         cat.record_poll(
             catalog_path,
             partition_key=row.partition_key,
-            status=status.status,
-            failure_reason=status.failure_reason,
+            status=status,
+            failure_reason=reason,
             actor=actor,
             source="poll",
             latency_ms=(time.monotonic() - started) * 1000,
-            next_poll_at=None if status.terminal else now + policy.delay(attempts),
+            next_poll_at=None if terminal else now + policy.delay(attempts),
             attempts=attempts,
         )
         outcome.polled.append(row.partition_key)
 
 
-def claim_completed(catalog_path: Path, actor: str, outcome: TickOutcome) -> None:
-    for row in cat.rows_with_status(catalog_path, ("COMPLETED",)):
-        if cat.claim_download(catalog_path, row.partition_key, actor):
-            outcome.downloads.append(row.partition_key)
-
-
 def track(
     catalog_path: Path,
-    inbox: PrivacyInbox,
+    inbox: PrivacyInbox | None,
     client_factory: Callable[[], PrivacyClient],
+    read_status: StatusReader,
+    ledger: RunLedger,
     *,
     actor: str,
     policy: PollPolicy | None = None,
     now: dt.datetime | None = None,
 ) -> TickOutcome:
-    """One tick; `downloads` lists the partition keys whose download must be launched now."""
+    """One tick; `launches` are the download runs to request now. `inbox` None: no callbacks
+    (platform mode: the GDPR API has none)."""
     outcome = TickOutcome()
-    process_callbacks(catalog_path, inbox, client_factory, outcome)
-    poll_due(catalog_path, client_factory, policy or DEFAULT_POLL, actor, outcome, now or _now())
-    claim_completed(catalog_path, actor, outcome)
+    if inbox is not None:
+        process_callbacks(catalog_path, inbox, client_factory, outcome)
+    poll_due(catalog_path, read_status, policy or DEFAULT_POLL, actor, outcome, now or _now())
+    crashpoint("privacy.track.after_poll")
+    done = reconcile(catalog_path, ledger, "download", actor=actor, now=now)
+    outcome.launches, outcome.released = done.launches, done.released + done.gave_up
     return outcome
 
 
-class LazyClient:
-    """Opens the authenticated client only if a tick needs the API, and closes it after."""
+class LazyApi:
+    """Opens the authenticated API client only if a tick needs it, and closes it after."""
 
-    def __init__(self, genesys: PrivacyGenesys, stack: contextlib.ExitStack) -> None:
-        self._genesys, self._stack = genesys, stack
-        self._client: PrivacyClient | None = None
+    def __init__(self, genesys: PrivacyGenesys, stack: contextlib.ExitStack, scopes: Sequence[str]):
+        self._genesys, self._stack, self._scopes = genesys, stack, scopes
+        self._api: ApiClient | None = None
 
-    def __call__(self) -> PrivacyClient:
-        if self._client is None:
-            api = self._stack.enter_context(self._genesys.api_client(PRIVACY_SCOPES, flow=FLOW))
-            self._client = PrivacyClient(api)
-        return self._client
-
-
-@contextlib.contextmanager
-def lazy_client(genesys: PrivacyGenesys) -> Iterator[LazyClient]:
-    """A client factory for `track`: opens at most one client, closed when the block ends."""
-    with contextlib.ExitStack() as stack:
-        yield LazyClient(genesys, stack)
+    def __call__(self) -> ApiClient:
+        if self._api is None:
+            self._api = self._stack.enter_context(self._genesys.api_client(self._scopes, flow=FLOW))
+        return self._api
 
 
 def run_tracking_tick(
-    genesys: PrivacyGenesys, layout: DataLayout, policy: PollPolicy = DEFAULT_POLL
+    genesys: PrivacyGenesys,
+    layout: DataLayout,
+    ledger: RunLedger,
+    policy: PollPolicy | None = None,
+    now: dt.datetime | None = None,
 ) -> TickOutcome:
-    """The tracking sensor's step: one `track` tick over the data root's inbox and catalog."""
+    """The tracking sensor's step: one `track` tick over the data root's catalog (and, in
+    tutorial mode, its webhook inbox)."""
     area = PrivacyArea(layout.root)
-    with lazy_client(genesys) as factory:
+    platform = genesys.mode_for(FLOW) == "platform"
+    with contextlib.ExitStack() as stack:
+        api = LazyApi(genesys, stack, () if platform else PRIVACY_SCOPES)
+
+        def tutorial_client() -> PrivacyClient:
+            return PrivacyClient(api())
+
+        def read_status(row: cat.PrivacyRow) -> tuple[str, str | None]:
+            if row["api_mode"] == "platform":
+                view = GdprClient(api()).get(str(row["server_request_id"]))
+                return view.status, None
+            status = tutorial_client().status(row.request_id)
+            return status.status, status.failure_reason
+
         return track(
             layout.catalog_path,
-            PrivacyInbox(area),
-            factory,
+            None if platform else PrivacyInbox(area),
+            tutorial_client,
+            read_status,
+            ledger,
             actor=genesys.client_id,
-            policy=policy,
+            policy=policy or (PLATFORM_POLL if platform else DEFAULT_POLL),
+            now=now,
         )

@@ -1,7 +1,13 @@
 """Requests declared as files: `<key>.yaml|yml|json` in the privacy area's requests folder.
 
 ```yaml
-# <data root>/privacy/requests/dsar-0042.yaml  ->  partition "dsar-0042"
+# platform mode (GENESYS_API_MODE=platform): <data root>/privacy/requests/dsar-0042.yaml
+requestType: GDPR_EXPORT          # GDPR_UPDATE / GDPR_DELETE also need `confirm: <the type>`
+subject:
+  emailAddresses: [jane.doe@example.com]
+  phoneNumbers: ["+46701234567"]
+
+# tutorial mode (the first contract, emulator only)
 entityType: user
 entityId: 7c1d0e3a-…
 dataTypes: [profile, interactions]
@@ -11,15 +17,17 @@ callbackUrl: http://127.0.0.1:8780/privacy/callback   # optional
 ```
 
 Plain library code (no Dagster) so the sensor stays thin: `pick_up_requests` is its step. A
-picked-up file is moved out of the folder: into `declared/<key>.json` (0600) when valid, into
-`rejected/` with a reason otherwise; either way the audit log records it.
+valid file is copied to `declared/<key>.json` (0600) and declared in the catalog, and a submit
+claim is opened for it; the file itself is removed only on a later tick, once the claim's run
+exists, so a crash between the two never loses a request. An invalid file moves to `rejected/`
+with its reasons; either way the audit log records it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,29 +35,76 @@ from typing import Any
 import yaml
 
 from cx_assets.catalog import privacy as cat
+from cx_assets.flows.privacy_claims import Launch, RunLedger, RunState, reconcile
 from cx_assets.genesys.privacy.models import (
     InvalidPrivacyRequest,
     PrivacyRequest,
     derive_request_id,
     validate_request,
 )
+from cx_assets.genesys.privacy.platform_models import (
+    GdprRequestFile,
+    subject_hmac,
+    validate_platform_request,
+)
 from cx_assets.lake.paths import DataLayout, validate_token
 from cx_assets.lake.privacy import PrivacyArea, private_dir, write_private, write_private_json
 
 SUFFIXES = (".yaml", ".yml", ".json")
 ORIGIN = "requests folder"
+DeclaredRequest = PrivacyRequest | GdprRequestFile
+_PLATFORM_KEYS = ("subject", "requestType", "request_type")
+_TUTORIAL_KEYS = ("entityType", "entity_type", "entityId", "entity_id")
+
+
+def validate_for_mode(data: Any, mode: str) -> DeclaredRequest:
+    """The request in `mode`'s shape, or `InvalidPrivacyRequest` (also for the other mode's
+    shape: a tutorial request in platform mode would be filed nowhere)."""
+    if isinstance(data, Mapping):
+        shape = (
+            "platform"
+            if any(k in data for k in _PLATFORM_KEYS)
+            else "tutorial"
+            if any(k in data for k in _TUTORIAL_KEYS)
+            else mode
+        )
+        if shape != mode:
+            want = (
+                "`requestType` and a `subject` of identifiers"
+                if mode == "platform"
+                else "`entityType`, `entityId`, `dataTypes`, `timeRange`"
+            )
+            raise InvalidPrivacyRequest(
+                [
+                    (
+                        "request",
+                        f"written for {shape} mode, but the privacy flow runs in {mode} mode "
+                        f"(GENESYS_API_MODE): give {want}",
+                    )
+                ]
+            )
+    return validate_platform_request(data) if mode == "platform" else validate_request(data)
+
+
+def api_mode_of(request: DeclaredRequest) -> str:
+    return "platform" if isinstance(request, GdprRequestFile) else "tutorial"
+
+
+def summary_of(area: PrivacyArea, request: DeclaredRequest) -> dict[str, Any]:
+    """The catalog's summary: the subject as a keyed HMAC, never an identifier."""
+    return request.summary(subject_hmac(area.subject_key(), request.canonical_subject()))
 
 
 @dataclass(frozen=True)
 class DroppedRequest:
     path: Path
     key: str
-    request: PrivacyRequest | None
+    request: DeclaredRequest | None
     problems: list[tuple[str, str]]
 
 
-def read_dropped(path: Path) -> DroppedRequest:
-    """Parse and validate one dropped file; problems name the field and the limit."""
+def read_request_file(path: Path, mode: str) -> DroppedRequest:
+    """Parse and validate one request file; problems name the field and the limit."""
     key = path.stem
     try:
         validate_token(key, "request file name")
@@ -59,9 +114,9 @@ def read_dropped(path: Path) -> DroppedRequest:
         text = path.read_text()
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (OSError, ValueError, yaml.YAMLError) as exc:
-        return DroppedRequest(path, key, None, [("file", f"cannot be read: {exc}")])
+        return DroppedRequest(path, key, None, [("file", f"cannot be read: {type(exc).__name__}")])
     try:
-        return DroppedRequest(path, key, validate_request(data or {}), [])
+        return DroppedRequest(path, key, validate_for_mode(data or {}, mode), [])
     except InvalidPrivacyRequest as exc:
         return DroppedRequest(path, key, None, exc.problems)
 
@@ -73,27 +128,37 @@ def dropped_files(area: PrivacyArea) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in SUFFIXES)
 
 
-def store_declared(area: PrivacyArea, key: str, request: PrivacyRequest) -> Path:
-    """The validated request the submit run reads (it holds the subject id: 0600)."""
+def _dump(request: DeclaredRequest) -> dict[str, Any]:
+    return request.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def store_declared(area: PrivacyArea, key: str, request: DeclaredRequest) -> Path:
+    """The validated request the submit run reads (it holds the subject's identifiers: 0600)."""
     return write_private_json(
-        area.declared_path(key), request.model_dump(mode="json", by_alias=True)
+        area.declared_path(key), {"api_mode": api_mode_of(request), "request": _dump(request)}
     )
 
 
-def load_declared(area: PrivacyArea, key: str) -> dict[str, Any] | None:
+def load_declared(area: PrivacyArea, key: str) -> tuple[str, dict[str, Any]] | None:
+    """(api mode, request) as declared for `key`, or None."""
     path = area.declared_path(key)
-    return json.loads(path.read_text()) if path.exists() else None
+    if not path.exists():
+        return None
+    stored = json.loads(path.read_text())
+    if "api_mode" in stored and "request" in stored:
+        return str(stored["api_mode"]), dict(stored["request"])
+    return "tutorial", stored  # declared before the platform mode existed
 
 
-def consume(path: Path) -> None:
-    """A valid dropped file has been copied to `declared/`: remove the original."""
-    path.unlink(missing_ok=True)
+def _same_as_declared(area: PrivacyArea, key: str, request: DeclaredRequest) -> bool:
+    return load_declared(area, key) == (api_mode_of(request), _dump(request))
 
 
 def move_to_rejected(area: PrivacyArea, dropped: DroppedRequest) -> Path:
     folder = private_dir(area.rejected_requests_dir)
     target = folder / dropped.path.name
     os.replace(dropped.path, target)
+    os.chmod(target, 0o600)
     reasons = "\n".join(f"{field}: {message}" for field, message in dropped.problems)
     write_private(folder / f"{dropped.path.name}.reason.txt", (reasons + "\n").encode())
     return target
@@ -101,49 +166,78 @@ def move_to_rejected(area: PrivacyArea, dropped: DroppedRequest) -> Path:
 
 @dataclass
 class PickedUp:
-    """One pick-up: the partition keys accepted and the file names rejected."""
+    """One pick-up: new keys declared, file names rejected and consumed, runs to request."""
 
-    accepted: list[str] = field(default_factory=list)
+    declared: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    consumed: list[str] = field(default_factory=list)
+    launches: list[Launch] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+
+    def partitions_to_add(self, known: Collection[str]) -> list[str]:
+        return sorted({launch.partition_key for launch in self.launches} - set(known))
 
 
-def pick_up_requests(layout: DataLayout, known: Collection[str], actor: str) -> PickedUp:
-    """Validate, audit and move the files dropped since the last tick; `known` are the request
-    keys that already exist (a dropped file may not reuse one)."""
+def _run_exists(row: cat.PrivacyRow, ledger: RunLedger) -> bool:
+    """The request's submit run exists (or it is past submission): its file may go."""
+    if row.status not in ("DECLARED", "SUBMITTING"):
+        return True
+    claim = row["claim"]
+    return claim is not None and ledger.state(claim, row["claim_run_id"]) is not RunState.MISSING
+
+
+def _reject(
+    layout: DataLayout, area: PrivacyArea, dropped: DroppedRequest, actor: str, own_row: bool
+) -> None:
+    cat.reject(
+        layout.catalog_path,
+        partition_key=dropped.key,
+        request_id=derive_request_id(dropped.key),
+        problems=dropped.problems,
+        actor=actor,
+        origin=ORIGIN,
+        record_state=own_row,  # a duplicate name leaves the original request alone
+    )
+    move_to_rejected(area, dropped)
+
+
+def pick_up_requests(layout: DataLayout, mode: str, actor: str, ledger: RunLedger) -> PickedUp:
+    """Validate, audit and declare the files dropped since the last tick, consume those whose
+    submit run exists, and reconcile the submit claims (the runs to request)."""
     area = PrivacyArea(layout.root).ensure()
     picked = PickedUp()
     for path in dropped_files(area):
-        dropped = read_dropped(path)
-        if dropped.request is not None and (dropped.key in known or dropped.key in picked.accepted):
-            dropped = DroppedRequest(
-                path,
-                dropped.key,
-                None,
-                [("file name", f"request {dropped.key!r} already exists: choose a new name")],
-            )
-        request_id = derive_request_id(dropped.key)
+        dropped = read_request_file(path, mode)
+        row = cat.request_row(layout.catalog_path, dropped.key)
+        taken = row is not None and row.status != "REJECTED"
         if dropped.request is None:
-            cat.reject(
-                layout.catalog_path,
-                partition_key=dropped.key,
-                request_id=request_id,
-                problems=dropped.problems,
-                actor=actor,
-                origin=ORIGIN,
-                record_state=dropped.key not in known,  # a duplicate name leaves the original
-            )
-            move_to_rejected(area, dropped)
+            _reject(layout, area, dropped, actor, own_row=not taken)
             picked.rejected.append(path.name)
+            continue
+        if taken and row is not None:
+            if not _same_as_declared(area, dropped.key, dropped.request):
+                problem = (
+                    "file name",
+                    f"request {dropped.key!r} already exists: choose a new name",
+                )
+                _reject(
+                    layout, area, DroppedRequest(path, dropped.key, None, [problem]), actor, False
+                )
+                picked.rejected.append(path.name)
+            elif _run_exists(row, ledger):
+                path.unlink(missing_ok=True)
+                picked.consumed.append(path.name)
             continue
         store_declared(area, dropped.key, dropped.request)
         cat.declare(
             layout.catalog_path,
             partition_key=dropped.key,
-            request_id=request_id,
-            summary=dropped.request.summary(),
+            request_id=derive_request_id(dropped.key),
+            summary=summary_of(area, dropped.request),
             actor=actor,
             origin=ORIGIN,
         )
-        consume(path)
-        picked.accepted.append(dropped.key)
+        picked.declared.append(dropped.key)
+    done = reconcile(layout.catalog_path, ledger, "submit", actor=actor)
+    picked.launches, picked.released = done.launches, done.released + done.gave_up
     return picked

@@ -15,7 +15,7 @@ MODES: tuple[ApiMode, ...] = ("platform", "tutorial")
 MODE_ENV = "GENESYS_API_MODE"
 
 #: Flows with a platform-mode client. The others run in tutorial mode, against the emulator only.
-PLATFORM_FLOWS: frozenset[str] = frozenset({"conversations", "data tables"})
+PLATFORM_FLOWS: frozenset[str] = frozenset({"conversations", "data tables", "privacy"})
 
 
 class ModeUnavailable(ValueError):

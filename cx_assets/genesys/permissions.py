@@ -114,8 +114,26 @@ DATATABLE_REPLACE_ALL_CALLS: tuple[PlatformCall, ...] = (
     ),
 )
 
+_GDPR = "/api/v2/gdpr"
+GDPR_REQUEST_ADD = "gdpr:request:add"
+GDPR_REQUEST_VIEW = "gdpr:request:view"
+GDPR_SUBJECT_VIEW = "gdpr:subject:view"
+
+#: Privacy: GDPR requests and subjects (PY GeneralDataProtectionRegulationApi.md).
+PRIVACY: tuple[PlatformCall, ...] = (
+    PlatformCall("POST", f"{_GDPR}/requests", Permissions(any_of=(GDPR_REQUEST_ADD,)), "privacy"),
+    PlatformCall("GET", f"{_GDPR}/requests", Permissions(any_of=(GDPR_REQUEST_VIEW,)), "privacy"),
+    PlatformCall(
+        "GET",
+        f"{_GDPR}/requests/{{requestId}}",
+        Permissions(any_of=(GDPR_REQUEST_VIEW,)),
+        "privacy",
+    ),
+    PlatformCall("GET", f"{_GDPR}/subjects", Permissions(any_of=(GDPR_SUBJECT_VIEW,)), "privacy"),
+)
+
 #: Every flow's rows. Literal paths win over templates (`…/jobs/availability` is not a job id).
-PLATFORM_CALLS: tuple[PlatformCall, ...] = (*CONVERSATIONS, *DATATABLES)
+PLATFORM_CALLS: tuple[PlatformCall, ...] = (*CONVERSATIONS, *DATATABLES, *PRIVACY)
 
 
 def required_permissions(

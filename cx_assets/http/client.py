@@ -104,11 +104,13 @@ class ApiClient:
         json: Any = None,
         headers: Mapping[str, str] | None = None,
         resend_on_timeout: bool = True,
+        resend_on_server_error: bool = True,
     ) -> httpx.Response:
         """Send with retries; the read 2xx response, or an `ApiError` subclass.
 
         `resend_on_timeout=False`: a POST whose answer timed out is not sent again (for creates
-        that must not run twice); the caller gets an `ApiError` with status None."""
+        that must not run twice); the caller gets an `ApiError` with status None.
+        `resend_on_server_error=False`: a 5xx is not sent again either (only a 429 is)."""
         method = method.upper()
         url = self._resolve(path)
 
@@ -133,6 +135,7 @@ class ApiClient:
             secrets=self._secrets,
             sleep=self._sleep,  # call_with_retry counts its own waits
             resend_on_timeout=resend_on_timeout,
+            resend_on_server_error=resend_on_server_error,
         )
         if response.is_success:
             return response
@@ -149,18 +152,23 @@ class ApiClient:
     # -- presigned downloads ---------------------------------------------------------------
 
     @contextmanager
-    def stream_download(self, url: str) -> Iterator[httpx.Response]:
+    def stream_download(self, url: str, *, authenticated: bool = False) -> Iterator[httpx.Response]:
         """A streaming GET of an absolute (presigned) URL: no credentials, one attempt.
 
-        Non-2xx raises `ApiError` naming the URL without its signature; transport errors
-        while opening raise `ApiError` with status None; errors while the caller reads the
-        body propagate as httpx errors. The caller retries the whole file.
+        `authenticated=True` sends the bearer token, and only to the API's own origin (a URL
+        elsewhere is refused). Non-2xx raises `ApiError` naming the URL without its signature;
+        transport errors while opening raise `ApiError` with status None; errors while the
+        caller reads the body propagate as httpx errors. The caller retries the whole file.
         """
         if not url.lower().startswith(("http://", "https://")):
             raise ValueError(f"stream_download needs an absolute URL, got {redact_url(url)!r}")
+        if authenticated:
+            self._resolve(url)  # same origin, or ValueError
         request = self._http.build_request("GET", url)
         try:
-            response = self._http.send(request, stream=True, auth=None)
+            response = self._http.send(
+                request, stream=True, auth=self.auth if authenticated else None
+            )
         except httpx.TransportError as exc:
             self.stats.add("connection_errors")
             raise error_from_exception("GET", url, exc, self._secrets()) from None
@@ -221,6 +229,10 @@ class ApiClient:
         return response
 
     # -- internals -------------------------------------------------------------------------
+
+    def same_origin(self, url: str) -> bool:
+        """True when `url` is on the API's own origin (where the bearer token may go)."""
+        return _origin(url) == self._origin
 
     def _resolve(self, path: str) -> str:
         """A path under the base URL. Absolute URLs (e.g. `nextUri`) must stay on the API's

@@ -86,10 +86,13 @@ def call_with_retry(
     secrets: Callable[[], Iterable[str | None]] = tuple,
     sleep: Callable[[float], None] = time.sleep,
     resend_on_timeout: bool = True,
+    resend_on_server_error: bool = True,
 ) -> httpx.Response:
     """Call `send` until it returns a non-retryable response; raise RetriesExhausted (or the
     ApiError for a non-retryable transport failure) otherwise. `send` must read the body.
-    `resend_on_timeout`: see `is_retryable_exception`."""
+    `resend_on_timeout`: see `is_retryable_exception`. `resend_on_server_error=False` repeats
+    only a 429 (surely not acted on), never a 5xx a gateway may have sent after the create."""
+    retry_status = is_retryable_status if resend_on_server_error else (lambda s: s == 429)
     safe_url = redact_url(url)
 
     def wait(state: tenacity.RetryCallState) -> float:
@@ -125,7 +128,7 @@ def call_with_retry(
         retry=tenacity.retry_if_exception(
             lambda e: is_retryable_exception(method, e, resend_on_timeout=resend_on_timeout)
         )
-        | tenacity.retry_if_result(lambda r: is_retryable_status(r.status_code)),
+        | tenacity.retry_if_result(lambda r: retry_status(r.status_code)),
         sleep=sleep,
         before_sleep=before_sleep,
     )

@@ -7,11 +7,13 @@ folders are 0700 and files 0600 whatever the umask, and every file is published 
 privacy/requests/<key>.yaml|json     dropped by a user; picked up by the requests sensor
 privacy/requests/rejected/<file>     requests that broke a rule (+ <file>.reason.txt)
 privacy/declared/<key>.json          the validated request the submit run reads
-privacy/exports/<key>/export.<fmt>   the verified download
+privacy/exports/<key>/export.<fmt>   the verified download (tutorial mode)
+privacy/exports/<key>/results-NN.*   every results file (platform mode) + manifest.json
 privacy/webhooks/inbox/*.json        verified completion callbacks, not yet acted on
 privacy/webhooks/done/*.json         callbacks the tracking sensor has acted on
 privacy/webhooks/seen/<hash>         (requestId, t) pairs already accepted (replay guard)
 privacy/webhooks/rejected/*.json     refused callbacks (reason only), audited by the sensor
+privacy/subject.key                  HMAC key of subject references (or CX_PRIVACY_SUBJECT_KEY)
 ```
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,8 @@ from cx_assets.lake.atomic import atomic_write
 from cx_assets.lake.paths import validate_token
 
 PRIVACY = "privacy"
+SUBJECT_KEY_ENV = "CX_PRIVACY_SUBJECT_KEY"
+_KEY_BYTES = 32
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 
@@ -74,6 +79,20 @@ class PrivacyArea:
             private_dir(folder)
         return self
 
+    def subject_key(self) -> bytes:
+        """The key of the catalog's subject references (HMAC): `CX_PRIVACY_SUBJECT_KEY`, else
+        `privacy/subject.key`, made (random, 0600) on first use. Losing it only means a new
+        request for the same person gets another reference."""
+        given = os.environ.get(SUBJECT_KEY_ENV)
+        if given:
+            if len(given) < 16:
+                raise ValueError(f"{SUBJECT_KEY_ENV} must be at least 16 characters")
+            return given.encode()
+        path = self.root / "subject.key"
+        if not path.exists():
+            write_private(path, secrets.token_bytes(_KEY_BYTES))
+        return path.read_bytes()
+
     @property
     def requests_dir(self) -> Path:
         override = os.environ.get("CX_PRIVACY_REQUESTS_DIR")
@@ -88,6 +107,10 @@ class PrivacyArea:
 
     def export_dir(self, key: str) -> Path:
         return self.root / "exports" / validate_token(key, "privacy request key")
+
+    def staged_export_dir(self, key: str) -> Path:
+        """Where a platform download is written before it replaces `export_dir` whole."""
+        return self.root / "exports" / f".{validate_token(key, 'privacy request key')}.partial"
 
     def export_path(self, key: str, fmt: str) -> Path:
         if fmt not in ("json", "csv"):

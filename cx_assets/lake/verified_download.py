@@ -80,16 +80,17 @@ def write_verified(
     chunks: Iterable[bytes],
     dest: Path,
     *,
-    expected_sha256: str,
+    expected_sha256: str | None,
     expected_size: int | None,
     name: str,
 ) -> VerifiedFile:
     """Write `chunks` to `dest` only if they have the expected size and SHA-256.
 
-    On a mismatch or any error while streaming, the temporary file is deleted and the error
-    raised; an existing `dest` stays as it was.
+    `expected_sha256=None` (a server that gives no checksum): the SHA-256 is computed and
+    returned, and only the size is checked. On a mismatch or any error while streaming, the
+    temporary file is deleted and the error raised; an existing `dest` stays as it was.
     """
-    expected = _expected_hex(expected_sha256)
+    expected = None if expected_sha256 is None else _expected_hex(expected_sha256)
     digest = hashlib.sha256()
     size = 0
     with atomic_write(dest) as fh:
@@ -100,7 +101,7 @@ def write_verified(
         if expected_size is not None and size != expected_size:
             raise SizeMismatch(name, expected_size, size)
         actual = digest.hexdigest()
-        if actual != expected:
+        if expected is not None and actual != expected:
             raise ChecksumMismatch(name, expected, actual)
     return VerifiedFile(path=dest, size=size, sha256=actual)
 

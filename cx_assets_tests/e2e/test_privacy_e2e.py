@@ -24,20 +24,27 @@ import pytest
 import uvicorn
 
 from cx_assets.catalog import privacy as cat
-from cx_assets.defs.privacy import JOBS, privacy_export, privacy_request
+from cx_assets.defs.privacy import JOBS, privacy_export
 from cx_assets.defs.privacy.partitions import privacy_requests
-from cx_assets.defs.privacy.sensors import privacy_requests_sensor
-from cx_assets.flows.privacy import PollPolicy, TickOutcome, lazy_client, track
+from cx_assets.flows.privacy import PollPolicy, TickOutcome
 from cx_assets.genesys.privacy.models import derive_request_id
 from cx_assets.lake.privacy import PrivacyArea
 from cx_assets.lake.verified_download import sha256_file
 from cx_assets.receiver.privacy import CALLBACK_PATH, EMULATOR_WEBHOOK_SECRET, PrivacyInbox
 from cx_assets.receiver.server import create_webhook_app
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
+from cx_assets_tests.e2e.privacy_testkit import (
+    NOW_POLL,
+    SUBMIT_JOB,
+    execute,
+    launch_downloads,
+    requests_tick,
+    tick_until_download,
+    tracking_tick,
+)
 
 SUBJECT = "subject-user-7731"
 PRIVACY_PATH = "/api/v2/data/privacy/requests"
-NOW_POLL = PollPolicy(initial_s=0.0)
 
 
 def _request_file(key: str, area: PrivacyArea, **changes: Any) -> Path:
@@ -62,45 +69,30 @@ def _area(pipeline: Pipeline) -> PrivacyArea:
 def _declare(pipeline: Pipeline, key: str, **changes: Any) -> dg.SensorResult | dg.SkipReason:
     """Drop a request file and run the requests sensor the way the daemon would."""
     _request_file(key, _area(pipeline), **changes)
-    resources = pipeline.resources()
-    context = dg.build_sensor_context(instance=pipeline.instance, resources=resources)
-    result = privacy_requests_sensor(context)
-    if isinstance(result, dg.SkipReason):
-        return result
-    for request in result.dynamic_partitions_requests or []:
-        pipeline.instance.add_dynamic_partitions(
-            privacy_requests.name or "", request.partition_keys
-        )
-    return result
+    return requests_tick(pipeline)
 
 
 def _submit(pipeline: Pipeline, key: str) -> dg.ExecuteInProcessResult:
-    return pipeline.materialize_assets([privacy_request], partition_key=key)
+    """The submit run the requests sensor asks for (again, under its claim, until it exists)."""
+    result = requests_tick(pipeline)
+    assert isinstance(result, dg.SensorResult), result
+    [request] = [r for r in result.run_requests or [] if r.partition_key == key]
+    return execute(pipeline, SUBMIT_JOB, request)
 
 
 def _tick(
     pipeline: Pipeline, policy: PollPolicy = NOW_POLL, now: dt.datetime | None = None
 ) -> TickOutcome:
-    resources = pipeline.resources()
-    with lazy_client(resources["genesys"]) as factory:
-        return track(
-            pipeline.catalog_path,
-            PrivacyInbox(_area(pipeline)),
-            factory,
-            actor=resources["genesys"].client_id,
-            policy=policy,
-            now=now,
-        )
+    return tracking_tick(pipeline, policy, now)
 
 
 def _tick_until_download(pipeline: Pipeline, key: str, **kwargs: Any) -> list[TickOutcome]:
-    ticks = []
-    for _ in range(100):
-        ticks.append(_tick(pipeline, **kwargs))
-        if key in ticks[-1].downloads:
-            return ticks
-        time.sleep(0.05)
-    raise AssertionError(f"{key} never completed: {ticks[-1]}")
+    return tick_until_download(pipeline, key, **kwargs)
+
+
+def _download(pipeline: Pipeline, outcome: TickOutcome) -> dg.ExecuteInProcessResult:
+    [result] = launch_downloads(pipeline, outcome)
+    return result
 
 
 def _actions(pipeline: Pipeline, key: str) -> list[str]:
@@ -136,17 +128,25 @@ def receiver(pipeline: Pipeline) -> Iterator[str]:
 def test_request_file_to_verified_export_by_polling(pipeline: Pipeline) -> None:
     result = _declare(pipeline, "dsar-poll")
     assert isinstance(result, dg.SensorResult)
-    assert [r.partition_key for r in result.run_requests or []] == ["dsar-poll"]
-    assert not _area(pipeline).requests_dir.joinpath("dsar-poll.json").exists()
-    _submit(pipeline, "dsar-poll")
-    _submit(pipeline, "dsar-poll")  # a retried submit run
+    [request] = result.run_requests or []
+    assert request.partition_key == "dsar-poll"
+    dropped = _area(pipeline).requests_dir.joinpath("dsar-poll.json")
+    assert dropped.exists()  # consumed only once its submit run exists
+    first = execute(pipeline, SUBMIT_JOB, request)
+    execute(pipeline, SUBMIT_JOB, request)  # a re-executed submit run
+    assert first.success
+    requests_tick(pipeline)
+    assert not dropped.exists()
     request_id = derive_request_id("dsar-poll")
     assert pipeline.emulator.stats()["privacy_requests"] == [request_id]
 
     ticks = _tick_until_download(pipeline, "dsar-poll")
     assert sum(t.downloads.count("dsar-poll") for t in ticks) == 1
-    assert _tick(pipeline).downloads == []  # never launched twice
-    export = pipeline.materialize_assets([privacy_export], partition_key="dsar-poll")
+    # Until its run exists the same run is asked for again, under the same run key (the daemon
+    # launches a run key once): never a second download.
+    again = _tick(pipeline)
+    assert [x.run_key for x in again.launches] == [x.run_key for x in ticks[-1].launches]
+    export = _download(pipeline, ticks[-1])
     [check] = export.get_asset_check_evaluations()
     assert check.passed, check.metadata
 
@@ -166,7 +166,8 @@ def test_request_file_to_verified_export_by_polling(pipeline: Pipeline) -> None:
         "privacy" in str(p) for p in (pipeline.data_dir / "lake").rglob("*")
     )
     actions = _actions(pipeline, "dsar-poll")
-    assert actions[:3] == ["validated", "submitted", "submitted"]  # resubmission is audited
+    assert actions[:3] == ["validated", "submit_requested", "submitted"]
+    assert actions.count("submitted") == 1  # the re-executed run found it filed
     assert actions[-3:] == ["download_requested", "downloaded", "verified"]
     assert "status_changed" in actions
     # The catalog (state and audit) never holds the subject's id or the presigned URL.
@@ -200,7 +201,7 @@ def test_webhook_alone_completes_a_request(pipeline: Pipeline, receiver: str) ->
     quiet = PollPolicy(initial_s=3600)
     outcome = _tick(pipeline, quiet, now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     assert outcome.polled == [] and outcome.downloads == ["dsar-hook"]
-    pipeline.materialize_assets([privacy_export], partition_key="dsar-hook")
+    _download(pipeline, outcome)
     row = cat.request_row(pipeline.catalog_path, "dsar-hook")
     assert row is not None and (row.status, row["completion_source"]) == ("DELIVERED", "webhook")
     assert "callback_received" in _actions(pipeline, "dsar-hook")
@@ -213,7 +214,7 @@ def test_webhook_and_polling_together_download_once(pipeline: Pipeline, receiver
     _submit(pipeline, "dsar-both")
     _wait_for(lambda: PrivacyInbox(_area(pipeline)).pending(), "the completion callback")
     ticks = [_tick(pipeline) for _ in range(3)]  # callback applied and poll due in one tick
-    assert [t.downloads for t in ticks] == [["dsar-both"], [], []]
+    assert {x.run_key for t in ticks for x in t.launches} == {"privacy-dsar-both.download.1"}
     actions = _actions(pipeline, "dsar-both")
     assert actions.count("download_requested") == 1
     assert actions.count("callback_received") == 1
@@ -258,7 +259,7 @@ def test_revoked_token_and_504s_while_tracking_are_recovered(pipeline: Pipeline)
     )
     ticks = _tick_until_download(pipeline, "dsar-faults")
     assert all(not t.errors for t in ticks)
-    pipeline.materialize_assets([privacy_export], partition_key="dsar-faults")
+    _download(pipeline, ticks[-1])
     row = cat.request_row(pipeline.catalog_path, "dsar-faults")
     assert row is not None and row.status == "DELIVERED"
 
@@ -293,7 +294,7 @@ def test_429_with_retry_after_is_honoured_when_filing_and_tracking(pipeline: Pip
     ticks = _tick_until_download(pipeline, "dsar-429")
     assert all(not t.errors for t in ticks)
     assert _statuses(pipeline)["429"] == 2
-    pipeline.materialize_assets([privacy_export], partition_key="dsar-429")
+    _download(pipeline, ticks[-1])
     row = cat.request_row(pipeline.catalog_path, "dsar-429")
     assert row is not None and row.status == "DELIVERED"
 
@@ -304,7 +305,7 @@ def test_a_dropped_callback_is_completed_by_polling(pipeline: Pipeline, receiver
     _submit(pipeline, "dsar-drop")
     ticks = _tick_until_download(pipeline, "dsar-drop")
     assert sum(t.callbacks for t in ticks) == 0
-    pipeline.materialize_assets([privacy_export], partition_key="dsar-drop")
+    _download(pipeline, ticks[-1])
     row = cat.request_row(pipeline.catalog_path, "dsar-drop")
     assert row is not None and (row.status, row["completion_source"]) == ("DELIVERED", "poll")
     assert PrivacyInbox(_area(pipeline)).pending() == []
@@ -316,8 +317,8 @@ def test_a_dropped_callback_is_completed_by_polling(pipeline: Pipeline, receiver
 def test_retention_deletes_a_delivered_export_through_the_job(pipeline: Pipeline) -> None:
     _declare(pipeline, "dsar-retain")
     _submit(pipeline, "dsar-retain")
-    _tick_until_download(pipeline, "dsar-retain")
-    pipeline.materialize_assets([privacy_export], partition_key="dsar-retain")
+    ticks = _tick_until_download(pipeline, "dsar-retain")
+    _download(pipeline, ticks[-1])
     row = cat.request_row(pipeline.catalog_path, "dsar-retain")
     assert row is not None and (pipeline.data_dir / row["export_path"]).exists()
     defs = dg.Definitions(jobs=JOBS, resources=pipeline.resources())

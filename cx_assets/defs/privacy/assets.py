@@ -10,10 +10,13 @@ personal data: metadata and logs see its path, size, checksum and record count, 
 from typing import Any
 
 import dagster as dg
+from pydantic import Field
 
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
+from cx_assets.flows.privacy import FLOW
+from cx_assets.flows.privacy_claims import CLAIM_TAG
 from cx_assets.flows.privacy_steps import (
     AuditTrail,
     NotSubmitted,
@@ -29,30 +32,18 @@ TRAIL_COMPLETE = "audit_trail_complete"
 
 
 class PrivacyRequestConfig(dg.Config):
-    """Launch with these to declare a request from the UI; leave empty to use the request
-    file the requests sensor picked up for this partition."""
+    """A launch from the UI names a request file; it never carries an identifier (run config
+    is kept in Dagster's storage, for everyone who can open the UI to read)."""
 
-    entity_type: str | None = None
-    entity_id: str | None = None
-    data_types: list[str] = []
-    format: str = "json"
-    start: str | None = None
-    end: str | None = None
-    callback_url: str | None = None
+    request_file: str | None = Field(
+        default=None,
+        description="Path of a request file (YAML/JSON, as for the requests folder) to file "
+        "for this partition; empty: the file the requests sensor picked up.",
+    )
 
-    def as_request(self) -> dict[str, Any] | None:
-        if self.entity_type is None and self.entity_id is None:
-            return None
-        data: dict[str, Any] = {
-            "entityType": self.entity_type,
-            "entityId": self.entity_id,
-            "dataTypes": self.data_types,
-            "format": self.format,
-            "timeRange": {"start": self.start, "end": self.end},
-        }
-        if self.callback_url:
-            data["callbackUrl"] = self.callback_url
-        return data
+
+def _claim(context: dg.AssetExecutionContext) -> str | None:
+    return context.run.tags.get(CLAIM_TAG)
 
 
 @dg.asset(
@@ -72,26 +63,40 @@ def privacy_request(
 ) -> dg.MaterializeResult:
     try:
         submitted = submit_request(
-            genesys, catalog.layout, context.partition_key, config.as_request(), context.log
+            genesys,
+            catalog.layout,
+            context.partition_key,
+            config.request_file,
+            context.log,
+            claim=_claim(context),
+            run_id=context.run_id,
         )
     except StepFailed as exc:
         raise dg.Failure(description=str(exc), allow_retries=exc.retriable) from None
     summary = submitted.summary
-    return dg.MaterializeResult(
-        metadata={
-            "request_id": submitted.request_id,
-            "server_status": submitted.server_status,
-            "entity_type": summary["entity_type"],
-            "subject_ref": summary["subject_ref"],
-            "data_types": ", ".join(summary["data_types"]),
-            "time_range": f"{summary['start']} .. {summary['end']}",
-            "format": summary["format"],
-            "callback": summary["callback"] or "none (polling only)",
-            "origin": submitted.origin,
-            "requests": submitted.requests,
-            "retries": submitted.retries,
-        }
-    )
+    metadata: dict[str, Any] = {
+        "request_id": submitted.request_id,
+        "server_status": submitted.server_status,
+        "api_mode": summary.get("api_mode") or "tutorial",
+        "subject_ref": summary.get("subject_ref"),
+        "origin": submitted.origin,
+        "requests": submitted.requests,
+        "retries": submitted.retries,
+        "target": genesys.describe_target(FLOW),
+    }
+    if summary.get("api_mode") == "platform":
+        metadata["request_type"] = summary.get("request_type")
+        counts = summary.get("identifiers") or {}
+        metadata["identifiers"] = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+    else:
+        metadata.update(
+            entity_type=summary.get("entity_type"),
+            data_types=", ".join(summary.get("data_types") or ()),
+            time_range=f"{summary.get('start')} .. {summary.get('end')}",
+            format=summary.get("format"),
+            callback=summary.get("callback") or "none (polling only)",
+        )
+    return dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
 
 
 def trail_check(trail: AuditTrail) -> dg.AssetCheckResult:
@@ -129,7 +134,14 @@ def privacy_export(
     context: dg.AssetExecutionContext, genesys: GenesysCloudResource, catalog: CatalogResource
 ) -> dg.MaterializeResult:
     try:
-        delivered = download_export(genesys, catalog.layout, context.partition_key, context.log)
+        delivered = download_export(
+            genesys,
+            catalog.layout,
+            context.partition_key,
+            context.log,
+            claim=_claim(context),
+            run_id=context.run_id,
+        )
     except NotSubmitted as exc:
         raise dg.Failure(
             description=f"Privacy request {exc.key} was never submitted: materialize {SUBMIT} "
@@ -144,8 +156,13 @@ def privacy_export(
             "path": delivered.path,
             "bytes": delivered.size,
             "sha256": delivered.sha256,
-            "dagster/row_count": delivered.record_count,
+            "files": delivered.files,
             "completion_source": delivered.completion_source or "manual",
+            **(
+                {"dagster/row_count": delivered.record_count}
+                if delivered.record_count is not None
+                else {}
+            ),
         },
         check_results=[trail_check(delivered.trail)],
     )

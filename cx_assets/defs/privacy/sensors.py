@@ -1,21 +1,39 @@
 """Sensors: pick up dropped request files, and track filed requests to completion.
 
 `privacy_requests_sensor` validates each dropped file, records it (or its rejection) in the audit
-log, adds the partition and launches the submit run. `privacy_tracking_sensor` applies verified
-webhook callbacks, polls due requests with per-request exponential backoff (state in the
-catalog, not in a sleeping run) and launches each completed request's download exactly once.
-Both steps live in `cx_assets.flows` (`privacy_requests.pick_up_requests`,
-`privacy.run_tracking_tick`); the sensors turn their outcomes into run requests, partitions and
-skip reasons.
+log, adds the partition and requests the submit run under a claim; the file is removed on a
+later tick, once that run exists. `privacy_tracking_sensor` applies verified webhook callbacks
+(tutorial mode), polls due requests with per-request exponential backoff (state in the catalog,
+not in a sleeping run) and requests each completed request's download under a claim. Both
+reconcile their claims with Dagster's runs every tick: a run that failed, was cancelled or never
+started hands its claim back (audited) and is requested again, a few times at most. The steps
+live in `cx_assets.flows` (`privacy_requests.pick_up_requests`, `privacy.run_tracking_tick`);
+the sensors turn their outcomes into run requests, partitions and skip reasons. Run requests
+carry only the partition key and the claim, never a subject identifier.
 """
+
+from collections.abc import Sequence
 
 import dagster as dg
 
 from cx_assets.defs.privacy.assets import download_job, submit_job
+from cx_assets.defs.privacy.ledger import DagsterRunLedger, claim_tags
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.flows.privacy import run_tracking_tick
+from cx_assets.flows.privacy import FLOW, run_tracking_tick
+from cx_assets.flows.privacy_claims import Launch
 from cx_assets.flows.privacy_requests import pick_up_requests
+
+
+def _run_requests(launches: Sequence[Launch]) -> list[dg.RunRequest]:
+    return [
+        dg.RunRequest(
+            partition_key=launch.partition_key,
+            run_key=launch.run_key,
+            tags=claim_tags(launch.claim),
+        )
+        for launch in launches
+    ]
 
 
 @dg.sensor(
@@ -23,23 +41,28 @@ from cx_assets.flows.privacy_requests import pick_up_requests
     job=submit_job,
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Picks up privacy request files (YAML/JSON) dropped in the requests folder.",
+    description="Picks up privacy request files (YAML/JSON) dropped in the requests folder and "
+    "requests each one's submit run (again, a few times at most, if a run dies).",
 )
 def privacy_requests_sensor(
     context: dg.SensorEvaluationContext, genesys: GenesysCloudResource, catalog: CatalogResource
 ) -> dg.SensorResult | dg.SkipReason:
     known = set(context.instance.get_dynamic_partitions(privacy_requests.name or ""))
-    picked = pick_up_requests(catalog.layout, known, genesys.client_id)
-    accepted, rejected = picked.accepted, picked.rejected
-    if rejected:
-        context.log.warning(f"Rejected request file(s): {', '.join(rejected)} (see rejected/)")
-    if not accepted:
-        return dg.SkipReason(f"no new request files ({len(rejected)} rejected)")
+    ledger = DagsterRunLedger(context.instance)
+    picked = pick_up_requests(catalog.layout, genesys.mode_for(FLOW), genesys.client_id, ledger)
+    if picked.rejected:
+        context.log.warning(f"Rejected request file(s): {', '.join(picked.rejected)} (rejected/)")
+    for note in picked.released:
+        context.log.warning(f"submit claim handed back: {note}")
+    if not picked.launches:
+        return dg.SkipReason(
+            f"no submit to request ({len(picked.declared)} declared, {len(picked.rejected)} "
+            f"rejected, {len(picked.consumed)} request file(s) consumed)"
+        )
+    added = picked.partitions_to_add(known)
     return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(partition_key=key, run_key=f"privacy-submit-{key}") for key in accepted
-        ],
-        dynamic_partitions_requests=[privacy_requests.build_add_request(accepted)],
+        run_requests=_run_requests(picked.launches),
+        dynamic_partitions_requests=[privacy_requests.build_add_request(added)] if added else [],
     )
 
 
@@ -48,22 +71,19 @@ def privacy_requests_sensor(
     job=download_job,
     minimum_interval_seconds=10,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Follows filed privacy requests (webhook callbacks + polling with backoff) and "
-    "launches each completed request's download once.",
+    description="Follows filed privacy requests (polling with per-request backoff; signed "
+    "callbacks in tutorial mode) and requests each completed export's download once.",
 )
 def privacy_tracking_sensor(
     context: dg.SensorEvaluationContext, genesys: GenesysCloudResource, catalog: CatalogResource
 ) -> dg.SensorResult | dg.SkipReason:
-    outcome = run_tracking_tick(genesys, catalog.layout)
+    outcome = run_tracking_tick(genesys, catalog.layout, DagsterRunLedger(context.instance))
     for error in outcome.errors:
         context.log.warning(f"status poll failed, will retry with backoff: {error}")
-    if not outcome.downloads:
+    for note in outcome.released:
+        context.log.warning(f"download claim handed back: {note}")
+    if not outcome.launches:
         return dg.SkipReason(
-            f"polled {len(outcome.polled)}, {outcome.callbacks} callback(s), nothing completed"
+            f"polled {len(outcome.polled)}, {outcome.callbacks} callback(s), no download to request"
         )
-    return dg.SensorResult(
-        run_requests=[
-            dg.RunRequest(partition_key=key, run_key=f"privacy-download-{key}")
-            for key in outcome.downloads
-        ]
-    )
+    return dg.SensorResult(run_requests=_run_requests(outcome.launches))

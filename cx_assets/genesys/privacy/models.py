@@ -8,7 +8,6 @@ reading code. Field names are the API's (`entityType`, `dataTypes`, ...); snake_
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -135,16 +134,16 @@ class PrivacyRequest(BaseModel):
             body["callbackUrl"] = self.callback_url
         return body
 
-    def subject_ref(self) -> str:
-        """A stable reference to the subject that is not the subject's id (for the catalog)."""
-        digest = hashlib.sha256(f"{self.entity_type}:{self.entity_id}".encode()).hexdigest()
-        return f"{self.entity_type}:sha256:{digest[:24]}"
+    def canonical_subject(self) -> str:
+        """The subject as one text, for its keyed reference (`platform_models.subject_hmac`)."""
+        return f"{self.entity_type}:{self.entity_id}"
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, subject_ref: str) -> dict[str, Any]:
         """What was asked, without the subject's id: safe for the catalog, audit and metadata."""
         return {
+            "api_mode": "tutorial",
             "entity_type": self.entity_type,
-            "subject_ref": self.subject_ref(),
+            "subject_ref": subject_ref,
             "format": self.format,
             "data_types": list(self.data_types),
             "start": _iso_z(self.time_range.start),
@@ -178,17 +177,14 @@ class InvalidPrivacyRequest(ValueError):
         return (type(self), (self.problems,))
 
 
-_WIRE_NAMES = {
-    "entity_type": "entityType",
-    "entity_id": "entityId",
-    "data_types": "dataTypes",
-    "time_range": "timeRange",
-    "callback_url": "callbackUrl",
-}
+def wire_name(python: str) -> str:
+    """The API's name of a field (`entity_type` -> `entityType`)."""
+    head, *rest = python.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [_WIRE_NAMES.get(str(p), str(p)) for p in loc if not isinstance(p, int)]
+    parts = [wire_name(str(p)) for p in loc if not isinstance(p, int)]
     return ".".join(parts) or "request"
 
 
@@ -212,13 +208,19 @@ def validate_request(data: Mapping[str, Any]) -> PrivacyRequest:
     try:
         return PrivacyRequest.model_validate(dict(data))
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            field, message = _field_name(tuple(error["loc"])), _limit_message(error)
-            if field == "request" and ": " in message:  # model-level rule names its own field
-                field, _, message = message.partition(": ")
-            problems.append((field, message))
-        raise InvalidPrivacyRequest(problems) from None
+        raise InvalidPrivacyRequest(problems_from(exc)) from None
+
+
+def problems_from(exc: ValidationError) -> list[tuple[str, str]]:
+    """(field, message) per broken rule, fields by their API names. Messages never carry the
+    value that was given (it may be a subject's identifier)."""
+    problems = []
+    for error in exc.errors():
+        field, message = _field_name(tuple(error["loc"])), _limit_message(error)
+        if field == "request" and ": " in message:  # model-level rule names its own field
+            field, _, message = message.partition(": ")
+        problems.append((field, message))
+    return problems
 
 
 def derive_request_id(partition_key: str) -> str:

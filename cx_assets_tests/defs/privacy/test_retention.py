@@ -65,7 +65,7 @@ def _deliver(root: Path, key: str, delivered_days_ago: float) -> Path:
         next_poll_at=None,
         attempts=1,
     )
-    assert cat.claim_download(catalog, key, "t")
+    assert cat.open_claim(catalog, key, "download", "t", only_export=True)
     data = json.dumps({"requestId": request_id, "subject": {"entityId": SUBJECT}}).encode()
     path = write_private(area.export_path(key, "json"), data)
     cat.record_delivered(

@@ -13,6 +13,7 @@ from cx_assets.genesys.privacy.models import (
     derive_request_id,
     validate_request,
 )
+from cx_assets.genesys.privacy.platform_models import subject_hmac
 
 
 def _request(**changes: Any) -> dict[str, Any]:
@@ -45,8 +46,10 @@ def test_a_valid_request_becomes_the_wire_body() -> None:
         "timeRange": {"start": "2024-03-01T00:00:00Z", "end": "2024-03-31T00:00:00Z"},
         "callbackUrl": "https://hooks.example.com/privacy?k=1",
     }
-    summary = request.summary()
-    assert "user-0001" not in str(summary)  # the subject only as a hash
+    ref = subject_hmac(b"k" * 32, request.canonical_subject())
+    summary = request.summary(ref)
+    assert "user-0001" not in str(summary)  # the subject only as a keyed HMAC
+    assert summary["subject_ref"] == ref != subject_hmac(b"j" * 32, request.canonical_subject())
     assert summary["callback"] == "https://hooks.example.com/privacy"
 
 
