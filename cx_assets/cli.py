@@ -149,6 +149,7 @@ PASSTHROUGH_HELP = {
     "catalog": "`catalog serve`: the read-only catalog HTTP service (loopback by default)",
     "audit": "`audit verify`: walk the audit log's hash chain, name the first broken entry",
     "webhooks": "`webhooks serve`: receive signed privacy callbacks and data action events",
+    "privacy": "`privacy subjects --email …`: find GDPR subjects (prints them, stores nothing)",
 }
 
 
@@ -169,7 +170,11 @@ def _passthrough(argv: list[str]) -> int | None:
         from cx_assets.receiver.server import serve_webhooks
 
         return serve_webhooks(argv[2:])
-    if argv[:1] in (["catalog"], ["audit"], ["webhooks"]):
+    if head == ("privacy", "subjects"):
+        from cx_assets.privacy_cli import subjects_command
+
+        return subjects_command(argv[2:])
+    if argv[:1] in (["catalog"], ["audit"], ["webhooks"], ["privacy"]):
         print(f"cx-assets {argv[0]}: {PASSTHROUGH_HELP[argv[0]]}", file=sys.stderr)
         return 2
     return None

@@ -37,7 +37,7 @@ from cx_assets.catalog.privacy_requests import (
     record_submitted,
     reject,
 )
-from cx_assets.catalog.privacy_retention import expired_exports, record_deleted
+from cx_assets.catalog.privacy_retention import expired_exports, expired_requests, record_deleted
 from cx_assets.catalog.privacy_rows import (
     FLOW,
     PENDING,
@@ -65,6 +65,7 @@ __all__ = [
     "claim_kind",
     "declare",
     "expired_exports",
+    "expired_requests",
     "open_claim",
     "open_claims",
     "record_callback",

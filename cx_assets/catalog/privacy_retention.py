@@ -26,6 +26,24 @@ def expired_exports(catalog_path: Path | str, delivered_before: dt.datetime) -> 
     return [to_row(values) for values in result.as_dicts()]
 
 
+#: Requests that ended without an export to keep: their declared copy (the identifiers) goes too.
+ENDED_WITHOUT_EXPORT = ("FAILED", "REJECTED", "SUBMIT_FAILED", "DOWNLOAD_FAILED")
+
+
+def expired_requests(catalog_path: Path | str, ended_before: dt.datetime) -> list[PrivacyRow]:
+    """Requests that ended without a delivered export (failed, rejected, given up, or a
+    completed GDPR_DELETE / GDPR_UPDATE) longer ago than `ended_before`, not yet purged."""
+    marks = ", ".join("?" for _ in ENDED_WITHOUT_EXPORT)
+    result = query(
+        catalog_path,
+        f"SELECT {', '.join(COLUMNS)} FROM privacy_requests WHERE deleted_at IS NULL "
+        f"AND updated_at < ? AND (status IN ({marks}) OR (status = 'COMPLETED' AND "
+        "coalesce(request_type, 'GDPR_EXPORT') <> 'GDPR_EXPORT')) ORDER BY partition_key",
+        [ended_before, *ENDED_WITHOUT_EXPORT],
+    )
+    return [to_row(values) for values in result.as_dicts()]
+
+
 def record_deleted(
     catalog_path: Path | str,
     *,

@@ -147,3 +147,12 @@ def download_results(
         manifest_sha256=sha256_file(final / MANIFEST),
         record_count=sum(known) if known else None,
     )
+
+
+def find_subjects(genesys: PrivacyGenesys, search_type: str, value: str) -> list[dict[str, object]]:
+    """`GET /api/v2/gdpr/subjects`: who Genesys holds data on for one identifier. Nothing is
+    stored or logged: the caller prints the matches for the privacy officer and forgets them."""
+    if genesys.mode_for(FLOW) != "platform":
+        raise ValueError("subject search is a platform-mode call (GENESYS_API_MODE=platform)")
+    with genesys.api_client((), flow=FLOW) as api:
+        return GdprClient(api).subjects(search_type, value)

@@ -1,12 +1,16 @@
 """Retention: delivered privacy exports are deleted once older than the retention period.
 
 The step `privacy_retention_job` runs daily, kept here (no Dagster) so it is tested directly.
-Each expired export's folder and its declared request (it holds the subject's id) are removed
-first, then the catalog row gets `deleted_at` and the audit log a `deleted` entry (request id,
-path, checksum; no personal data). In that order a crash between the two leaves a file already
-gone, which the next run records as "already absent", never a catalog that claims a deletion while
-the personal data is still on disk. Re-running deletes and audits nothing twice (`deleted_at` is
-set once).
+Each expired export's folder and its declared request (it holds the subject's identifiers) are
+removed first, then the catalog row gets `deleted_at` and the audit log a `deleted` entry
+(request id, path, checksum; no personal data). In that order a crash between the two leaves a
+file already gone, which the next run records as "already absent", never a catalog that claims a
+deletion while the personal data is still on disk. Re-running deletes and audits nothing twice
+(`deleted_at` is set once).
+
+Requests that ended without an export (failed, rejected, given up, a completed delete or update)
+lose their declared copy the same way, and rejected request files (and their reasons) older
+than the period are deleted from `requests/rejected/`, so no copy of an identifier outlives it.
 
 The period is the caller's `retention_days`, else `CX_PRIVACY_RETENTION_DAYS`, else 30.
 """
@@ -48,6 +52,8 @@ class RetentionOutcome:
     deleted: list[str] = field(default_factory=list)
     already_absent: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)  # ended without export: identifiers removed
+    rejected_files: list[str] = field(default_factory=list)
 
 
 def _remove_request_files(area: PrivacyArea, key: str, export_path: str | None) -> list[str]:
@@ -64,6 +70,7 @@ def _remove_request_files(area: PrivacyArea, key: str, export_path: str | None) 
             path.unlink()
             removed.append(str(path.relative_to(area.data_root)))
     shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(area.staged_export_dir(key), ignore_errors=True)  # a download cut short
     return removed
 
 
@@ -93,7 +100,48 @@ def delete_expired_exports(
             removed=removed,
         ):
             (outcome.deleted if removed else outcome.already_absent).append(row.partition_key)
+    _purge_ended_requests(area, catalog_path, cutoff, retention_days, actor, outcome)
+    _purge_rejected_files(area, cutoff, outcome)
     return outcome
+
+
+def _purge_ended_requests(
+    area: PrivacyArea,
+    catalog_path: Path,
+    cutoff: dt.datetime,
+    retention_days: float,
+    actor: str,
+    outcome: RetentionOutcome,
+) -> None:
+    """Requests that ended without an export keep no copy of the identifiers past retention."""
+    for row in cat.expired_requests(catalog_path, cutoff):
+        try:
+            removed = _remove_request_files(area, row.partition_key, None)
+        except (OSError, ValueError) as exc:
+            outcome.errors.append(f"{row.partition_key}: {exc}")
+            continue
+        if cat.record_deleted(
+            catalog_path,
+            partition_key=row.partition_key,
+            actor=actor,
+            retention_days=retention_days,
+            removed=removed,
+        ):
+            outcome.purged.append(row.partition_key)
+
+
+def _purge_rejected_files(
+    area: PrivacyArea, cutoff: dt.datetime, outcome: RetentionOutcome
+) -> None:
+    """Rejected request files (they may hold identifiers) and their reasons, by age on disk."""
+    folder = area.rejected_requests_dir
+    if not folder.is_dir():
+        return
+    for path in sorted(p for p in folder.iterdir() if p.is_file()):
+        changed = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+        if changed < cutoff:
+            path.unlink(missing_ok=True)
+            outcome.rejected_files.append(path.name)
 
 
 def apply_retention(layout: DataLayout, retention_days: float | None = None) -> RetentionOutcome:

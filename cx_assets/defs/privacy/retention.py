@@ -33,7 +33,9 @@ def delete_expired_privacy_exports(
     days = outcome.retention_days
     context.log.info(
         f"Retention {days:g} days (delivered before {outcome.cutoff.isoformat()}): deleted "
-        f"{len(outcome.deleted)}, already absent {len(outcome.already_absent)}"
+        f"{len(outcome.deleted)}, already absent {len(outcome.already_absent)}, identifiers "
+        f"purged from {len(outcome.purged)} ended request(s), {len(outcome.rejected_files)} "
+        "rejected file(s) deleted"
     )
     if outcome.errors:
         raise dg.Failure(
@@ -48,6 +50,8 @@ def delete_expired_privacy_exports(
             "cutoff": outcome.cutoff.isoformat(),
             "deleted": len(outcome.deleted),
             "already_absent": len(outcome.already_absent),
+            "ended_requests_purged": len(outcome.purged),
+            "rejected_files_deleted": len(outcome.rejected_files),
             "requests": ", ".join(outcome.deleted + outcome.already_absent) or "none",
         },
     )
