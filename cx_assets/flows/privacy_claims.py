@@ -19,6 +19,7 @@ from typing import Protocol
 
 from cx_assets.catalog import privacy as cat
 from cx_assets.catalog.privacy_claims import Kind
+from cx_assets.flows.crashpoints import crashpoint
 
 #: The run tag that carries a claim (`<key>.<kind>.<n>`).
 CLAIM_TAG = "cx-assets/privacy-claim"
@@ -109,6 +110,7 @@ def reconcile(
         claim = cat.open_claim(
             catalog_path, row.partition_key, kind, actor, only_export=kind == "download"
         )
+        crashpoint(f"privacy.{kind}.after_claim")
         if claim is not None:
             out.launches.append(Launch(row.partition_key, claim))
     return out

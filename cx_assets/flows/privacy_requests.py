@@ -35,6 +35,7 @@ from typing import Any
 import yaml
 
 from cx_assets.catalog import privacy as cat
+from cx_assets.flows.crashpoints import crashpoint
 from cx_assets.flows.privacy_claims import Launch, RunLedger, RunState, reconcile
 from cx_assets.genesys.privacy.models import (
     InvalidPrivacyRequest,
@@ -238,6 +239,7 @@ def pick_up_requests(layout: DataLayout, mode: str, actor: str, ledger: RunLedge
             origin=ORIGIN,
         )
         picked.declared.append(dropped.key)
+        crashpoint("privacy.pickup.after_declare")
     done = reconcile(layout.catalog_path, ledger, "submit", actor=actor)
     picked.launches, picked.released = done.launches, done.released + done.gave_up
     return picked
