@@ -6,8 +6,9 @@ tutorial and platform paths do not collide). Laid out by vendor and flow: `genes
 `platform.py` for the real Platform API v2 where it exists, each exporting an `Api`) and state;
 `cxone/` is CXone under `/cxone` plus the data-lake webhook receiver. What every flow shares sits
 at this level: the app and its context, OAuth tokens and permissions, rate limits, fault
-switches, middleware, presigned `/files/…` downloads, value checks (`values.py`) and the
-`X-Genesys-Signature` HMAC (`signing.py`). No flow package imports another's.
+switches, middleware, presigned `/files/…` downloads, page-number listings (`paging.py`),
+value checks (`values.py`) and the `X-Genesys-Signature` HMAC (`signing.py`). No flow package
+imports another's.
 
 Imports nothing from the rest of cx_assets (if client and emulator shared models, a contract bug
 would cancel out); only the CLI, benchmarks and tests import it.

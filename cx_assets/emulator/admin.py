@@ -78,6 +78,7 @@ async def get_stats(request: Request) -> JSONResponse:
             "details_jobs_created": events.get("details_jobs_created", 0),
             "details_jobs_cancelled": events.get("details_jobs_cancelled", 0),
             "details_jobs": jobs.summaries() if jobs is not None else [],
+            "gdpr_requests": snapshot.get("gdpr_requests", []),
         }
     )
 

@@ -20,6 +20,7 @@ from cx_assets.emulator.genesys.conversations import platform as conversation_jo
 from cx_assets.emulator.genesys.conversations import tutorial as conversations
 from cx_assets.emulator.genesys.datatables import platform as platform_datatables
 from cx_assets.emulator.genesys.datatables import tutorial as datatables
+from cx_assets.emulator.genesys.privacy import platform as gdpr
 from cx_assets.emulator.genesys.privacy import tutorial as privacy
 from cx_assets.emulator.genesys.rules import tutorial as rules
 from cx_assets.emulator.middleware import BearerGuard, WireMiddleware
@@ -35,6 +36,7 @@ APIS: tuple[Api, ...] = (
     datatables.API,
     platform_datatables.API,
     privacy.API,
+    gdpr.API,
     rules.API,
 )
 

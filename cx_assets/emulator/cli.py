@@ -46,6 +46,8 @@ _FLAGS: dict[str, tuple[str, type]] = {
     "--datatable-max-rows": ("datatable_max_rows", int),
     "--datatable-job-delay": ("datatable_job_delay_s", float),
     "--datatable-max-page-size": ("datatable_max_page_size", int),
+    "--gdpr-step": ("gdpr_step_s", float),
+    "--gdpr-results-files": ("gdpr_results_files", int),
 }
 
 

@@ -16,6 +16,8 @@ DEFAULT_CXONE_CLIENTS: Mapping[str, str] = MappingProxyType(
     {"emulator-cxone-key": "emulator-cxone-secret"}
 )
 MIB = 1024 * 1024
+#: The most results files a completed GDPR export may be split into.
+MAX_GDPR_RESULTS_FILES = 100
 
 
 def default_state_dir() -> Path:
@@ -94,6 +96,10 @@ class EmulatorConfig:
     datatable_job_delay_s: float = 0.2
     datatable_max_page_size: int = 500
     datatable_seed_rows: Mapping[str, int] = field(default_factory=dict)
+    #: Platform GDPR requests (`/api/v2/gdpr/requests`): how long each status step lasts, and
+    #: how many results files a completed export has (1: `resultsUrl` only).
+    gdpr_step_s: float = 0.3
+    gdpr_results_files: int = 1
 
     def __post_init__(self) -> None:
         checks = {
@@ -130,6 +136,8 @@ class EmulatorConfig:
             "datatable_job_delay_s": self.datatable_job_delay_s >= 0,
             "datatable_max_page_size": self.datatable_max_page_size >= 1,
             "datatable_seed_rows": all(n >= 0 for n in self.datatable_seed_rows.values()),
+            "gdpr_step_s": self.gdpr_step_s >= 0,
+            "gdpr_results_files": 1 <= self.gdpr_results_files <= MAX_GDPR_RESULTS_FILES,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -203,6 +211,8 @@ class EmulatorConfig:
             "DATATABLE_MAX_ROWS": ("datatable_max_rows", int),
             "DATATABLE_JOB_DELAY_S": ("datatable_job_delay_s", float),
             "DATATABLE_MAX_PAGE_SIZE": ("datatable_max_page_size", int),
+            "GDPR_STEP_S": ("gdpr_step_s", float),
+            "GDPR_RESULTS_FILES": ("gdpr_results_files", int),
         }
         for suffix, (name, cast) in casts.items():
             raw = env.get(f"CX_EMULATOR_{suffix}")

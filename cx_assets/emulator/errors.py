@@ -24,7 +24,7 @@ _CODES = {
     429: "too.many.requests",
 }
 #: Paths of the real Genesys Cloud Platform API v2 that the emulator serves.
-PLATFORM_PREFIXES = ("/api/v2/analytics/", "/api/v2/flows/")
+PLATFORM_PREFIXES = ("/api/v2/analytics/", "/api/v2/flows/", "/api/v2/gdpr/")
 
 
 def is_platform(path: str) -> bool:

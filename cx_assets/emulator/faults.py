@@ -39,6 +39,8 @@ FaultKind = Literal[
     "datatable_import_failed",
     "datatable_import_row_failures",
     "cxone_token_expired",
+    "gdpr_error",
+    "gdpr_drop_after_create",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 

@@ -30,8 +30,6 @@ from cx_assets.emulator.genesys.datatables.platform_http import (
     bool_param,
     ctx_of,
     descending,
-    envelope,
-    page_params,
     platform_route,
     service,
 )
@@ -40,6 +38,7 @@ from cx_assets.emulator.genesys.datatables.platform_rows import RowProblem, brie
 from cx_assets.emulator.genesys.datatables.platform_seed import PlatformRow
 from cx_assets.emulator.genesys.datatables.platform_store import PlatformTables
 from cx_assets.emulator.genesys.datatables.platform_table import BASE, PlatformTable
+from cx_assets.emulator.paging import envelope, page_params
 
 
 def _expand_schema(request: Request) -> bool:

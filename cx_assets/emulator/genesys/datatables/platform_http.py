@@ -2,18 +2,14 @@
 
 Errors are always the real `ErrorBody` here (errors.platform_error_response), whatever
 `errors.PLATFORM_PREFIXES` says about `/api/v2/flows/`, so these routes answer like Genesys.
-Paging is Genesys's page-number envelope: `{entities, pageNumber, pageSize, total, pageCount,
-selfUri, firstUri, lastUri, nextUri?, previousUri?}` with relative URIs that keep the query.
+Paging is Genesys's page-number envelope, shared by every platform flow (emulator/paging.py).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,7 +26,6 @@ ROW_VIEW = "architect:datatableRow:view"
 ROW_ADD = "architect:datatableRow:add"
 ROW_EDIT = "architect:datatableRow:edit"
 ROW_DELETE = "architect:datatableRow:delete"
-DEFAULT_PAGE_SIZE = 25
 MAX_TABLES_PAGE_SIZE = 100
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -75,28 +70,6 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ApiError(
-            400, f"{name} must be an integer from {low} to {high}, got {raw!r}", field=name
-        )
-    return value
-
-
-def page_params(request: Request, cap: int) -> tuple[int, int]:
-    """(pageNumber from 1, pageSize from 1 to `cap`, default 25), or 400 naming the field."""
-    number = _int_param(request, "pageNumber", 1, 1, 1_000_000_000)
-    size = _int_param(request, "pageSize", min(DEFAULT_PAGE_SIZE, cap), 1, cap)
-    return number, size
-
-
 def bool_param(request: Request, name: str, default: bool) -> bool:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
@@ -113,33 +86,3 @@ def descending(request: Request) -> bool:
             400, f"sortOrder must be ascending or descending, got {raw!r}", field="sortOrder"
         )
     return raw.startswith("desc")
-
-
-def envelope(
-    request: Request, entities: list[Any], number: int, size: int, total: int
-) -> dict[str, Any]:
-    """The page-number listing around `entities`."""
-    kept = [
-        (k, v) for k, v in request.query_params.multi_items() if k not in ("pageNumber", "pageSize")
-    ]
-    path = request.url.path
-
-    def uri(page: int) -> str:
-        return f"{path}?{urlencode([*kept, ('pageSize', size), ('pageNumber', page)])}"
-
-    count = math.ceil(total / size)
-    body: dict[str, Any] = {
-        "entities": entities,
-        "pageSize": size,
-        "pageNumber": number,
-        "total": total,
-        "pageCount": count,
-        "firstUri": uri(1),
-        "selfUri": uri(number),
-        "lastUri": uri(max(count, 1)),
-    }
-    if number < count:
-        body["nextUri"] = uri(number + 1)
-    if 1 < number <= count + 1:
-        body["previousUri"] = uri(number - 1)
-    return body

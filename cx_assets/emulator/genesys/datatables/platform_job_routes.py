@@ -25,11 +25,10 @@ from cx_assets.emulator.genesys.datatables.platform_http import (
     VIEW,
     base_url,
     ctx_of,
-    envelope,
-    page_params,
     platform_route,
     service,
 )
+from cx_assets.emulator.paging import envelope, page_params
 
 IMPORT_MODES = ("Append", "ReplaceAll")
 
