@@ -108,10 +108,14 @@ def print_table(title: str, catalog_path: Path, sql: str, params: list[Any]) -> 
     print(render_table(query(catalog_path, sql, params)))
 
 
-def demo_resources(env: dict[str, str], emulator_url: str) -> dict[str, Any]:
-    """The Genesys resource on the emulator and the catalog on the demo's data root."""
+def demo_resources(
+    env: dict[str, str], emulator_url: str, api_mode: str = "platform"
+) -> dict[str, Any]:
+    """The Genesys resource on the emulator (in `api_mode`) and the catalog on the demo's data
+    root."""
     return {
         "genesys": GenesysCloudResource(
+            api_mode=api_mode,
             api_url=emulator_url,
             login_url=emulator_url,
             client_id=settings.EMULATOR_CLIENT_ID,

@@ -1,4 +1,8 @@
-"""`cx-assets demo`: one privacy request, from a dropped file to a verified export and its trail.
+"""`cx-assets demo`: privacy requests, from a dropped file to a verified export and its trail.
+
+Two requests: one in tutorial mode (the first contract, completed by a signed callback) and one
+in platform mode (a GDPR_EXPORT at `/api/v2/gdpr/requests`, which has no callback: completed by
+polling, its results files downloaded into one folder with a manifest).
 
 Runs through the Dagster instance in `env["DAGSTER_HOME"]` the way the daemon and the UI would:
 sensors evaluated with a real sensor context and their RunRequests executed in-process against
@@ -37,7 +41,11 @@ from cx_assets.receiver.privacy import CALLBACK_PATH, EMULATOR_WEBHOOK_SECRET
 from cx_assets.receiver.server import create_webhook_app
 
 DEMO_SUBJECT = "demo-subject-0001"  # synthetic: the emulator makes up the export's content
-COMPLETION_TIMEOUT_S = 15.0
+#: The platform request's subject: synthetic identifiers (example.com, a fictional-range number).
+DEMO_EMAIL = "demo.subject@example.com"
+DEMO_PHONE = "+442079460000"
+#: Platform mode polls first after 5 s (there is no callback), so allow for a few polls.
+COMPLETION_TIMEOUT_S = 30.0
 TICK_PAUSE_S = 0.2
 
 PRIVACY_TRAIL_SQL = """
@@ -76,8 +84,14 @@ def webhook_receiver(data_root: Path, secret: str) -> Iterator[str]:
         sock.close()
 
 
-def _declare_file(area: PrivacyArea, key: str, callback_url: str) -> Path:
-    """The request as a user would drop it into the requests folder."""
+def _request_body(mode: str, callback_url: str | None) -> tuple[dict[str, Any], str]:
+    """The request a user would write in `mode`, and how the demo describes it."""
+    if mode == "platform":
+        body = {
+            "requestType": "GDPR_EXPORT",
+            "subject": {"emailAddresses": [DEMO_EMAIL], "phoneNumbers": [DEMO_PHONE]},
+        }
+        return body, "GDPR_EXPORT; subject: 1 email address, 1 phone number"
     today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     body = {
         "entityType": "user",
@@ -90,6 +104,11 @@ def _declare_file(area: PrivacyArea, key: str, callback_url: str) -> Path:
         },
         "callbackUrl": callback_url,
     }
+    return body, "user; profile, interactions, notes; json; last 14 days"
+
+
+def _declare_file(area: PrivacyArea, key: str, body: dict[str, Any]) -> Path:
+    """The request as a user would drop it into the requests folder."""
     area.requests_dir.mkdir(parents=True, exist_ok=True)
     path = area.requests_dir / f"{key}.yaml"
     path.write_text(yaml.safe_dump(body, sort_keys=False))
@@ -165,38 +184,64 @@ def _mode(path: Path) -> str:
 
 def _print_export(data_root: Path, row: privacy_catalog.PrivacyRow) -> None:
     path = data_root / row["export_path"]
+    folder = path if path.is_dir() else path.parent
     print(f"  path        {path}")
-    print(f"  sha256      {row['sha256']}")
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file())
+        print(f"  files       {', '.join(p.name for p in files)}")
+        print(f"  sha256      {row['sha256']} (manifest.json: every file's size and SHA-256)")
+    else:
+        print(f"  sha256      {row['sha256']}")
     print(f"  size        {row['bytes']} bytes, {row['record_count']} records")
-    print(f"  permissions file {_mode(path)}, folder {_mode(path.parent)} (owner only)")
+    mode = _mode(files[0]) if path.is_dir() and files else _mode(path)
+    print(f"  permissions file {mode}, folder {_mode(folder)} (owner only)")
+
+
+@contextmanager
+def _callbacks(mode: str, data_root: Path, secret: str) -> Iterator[str | None]:
+    """Tutorial mode's signed-callback receiver; platform mode has no callback to receive."""
+    if mode != "tutorial":
+        yield None
+        return
+    with webhook_receiver(data_root, secret) as url:
+        print(f"  webhook receiver (signed callbacks) listening at {url}")
+        yield url
 
 
 def demo_privacy(env: dict[str, str], emulator_url: str) -> int:
-    """Declare one request, submit it, see it complete by signed callback (or polling), download
-    it verified and print its audit trail. 0 when it ends DELIVERED with a complete trail."""
-    resources = demo_resources(env, emulator_url)
+    """One request in tutorial mode (completed by signed callback) and one in platform mode
+    (completed by polling). 0 when both end DELIVERED with a complete trail."""
+    return demo_privacy_request(env, emulator_url, "tutorial") | demo_privacy_request(
+        env, emulator_url, "platform"
+    )
+
+
+def demo_privacy_request(env: dict[str, str], emulator_url: str, mode: str) -> int:
+    """Declare one request in `mode`, submit it, see it complete, download it verified and print
+    its audit trail. 0 when it ends DELIVERED with a complete trail."""
+    resources = demo_resources(env, emulator_url, api_mode=mode)
     catalog: CatalogResource = resources["catalog"]
     data_root, catalog_path = catalog.layout.root, catalog.layout.catalog_path
     area = PrivacyArea(data_root).ensure()
     defs = dg.Definitions(assets=privacy.ASSETS, jobs=privacy.JOBS, resources=resources)
-    key = "demo-dsar-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    key = f"demo-{mode}-" + dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     secret = env.get("CX_EMULATOR_WEBHOOK_SECRET") or EMULATOR_WEBHOOK_SECRET
-    print(f"\nPrivacy request {key}: declare, submit, track, verified download, audit trail")
-    with webhook_receiver(data_root, secret) as callback_url, demo_instance(env) as instance:
-        print(f"  webhook receiver (signed callbacks) listening at {callback_url}")
-        path = _declare_file(area, key, callback_url)
-        print(
-            f"  declared: dropped {path.relative_to(data_root)} "
-            "(user; profile, interactions, notes; json; last 14 days)"
-        )
+    print(
+        f"\nPrivacy request {key} ({mode} mode): declare, submit, track, verified download, trail"
+    )
+    with _callbacks(mode, data_root, secret) as callback_url, demo_instance(env) as instance:
+        body, described = _request_body(mode, callback_url)
+        path = _declare_file(area, key, body)
+        print(f"  declared: dropped {path.relative_to(data_root)} ({described})")
         submitted = _submit_dropped(defs, instance, resources, key)
         row = privacy_catalog.request_row(catalog_path, key)
         if submitted is None or not submitted.success or row is None:
             print(f"  submit failed: {run_line(submitted) if submitted else 'no run'}")
             return 1
+        server_id = row["server_request_id"] or row.request_id
         print(
             f"  submitted: {run_line(submitted)}; request id {row.request_id}, "
-            f"server status {row.status}"
+            f"server id {server_id}, server status {row['server_status'] or row.status}"
         )
         started = time.monotonic()
         fetched, ticks = _track_and_download(defs, instance, resources, key)

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from cx_assets.catalog.connection import write_transaction
-from cx_assets.catalog.privacy_rows import audit, utc_now
+from cx_assets.catalog.privacy_rows import (
+    PENDING,
+    audit,
+    audit_status_change,
+    settled,
+    utc_now,
+)
 
 
 def declare(
@@ -210,14 +216,21 @@ def record_submitted(
             "SELECT status FROM privacy_requests WHERE partition_key = ?", [partition_key]
         ).fetchone()
         first = current is not None and current[0] in ("DECLARED", "SUBMITTING")
+        # A retried submit can find its request already finished: record where it stands and
+        # audit that move too, so the trail reads the same as for a request polled to the end.
+        ours, failure_reason = settled(status, None)
+        ended = ours not in PENDING
         if first:
             con.execute(
                 "UPDATE privacy_requests SET status = ?, server_status = ?, submitted_at = ?, "
                 "api_base_url = ?, is_emulator = ?, client_id = ?, next_poll_at = ?, "
                 "poll_attempts = 0, server_request_id = ?, claim = NULL, claim_run_id = NULL, "
-                "launches = 0, updated_at = ? WHERE partition_key = ?",
+                "launches = 0, failure_reason = ?, "
+                "completed_at = CASE WHEN ? THEN ? ELSE completed_at END, "
+                "completion_source = CASE WHEN ? THEN 'poll' ELSE completion_source END, "
+                "updated_at = ? WHERE partition_key = ?",
                 [
-                    status,
+                    ours,
                     status,
                     now,
                     api_base_url,
@@ -225,6 +238,10 @@ def record_submitted(
                     actor,
                     next_poll_at,
                     server_request_id or request_id,
+                    failure_reason,
+                    ended,
+                    now,
+                    ended,
                     now,
                     partition_key,
                 ],
@@ -243,3 +260,11 @@ def record_submitted(
                 "api_base_url": api_base_url,
             },
         )
+        if first and ended:
+            audit_status_change(
+                con,
+                request_id,
+                actor,
+                {"partition_key": partition_key, "from": current[0], "to": ours, "source": "poll"},
+                failure_reason=failure_reason,
+            )

@@ -93,6 +93,31 @@ def audit(con: Any, action: str, request_id: str, actor: str, details: Mapping[s
     append_audit(con, flow=FLOW, action=action, entity=request_id, actor=actor, details=details)
 
 
+def settled(server_status: str, failure_reason: str | None) -> tuple[str, str | None]:
+    """Our status for what the server said: the GDPR API's ERROR is FAILED (it gives no reason)."""
+    if server_status == "ERROR":
+        return "FAILED", failure_reason or "Genesys Cloud reported status ERROR (no reason given)"
+    return server_status, failure_reason
+
+
+def audit_status_change(
+    con: Any,
+    request_id: str,
+    actor: str,
+    details: Mapping[str, Any],
+    *,
+    latency_ms: float | None = None,
+    failure_reason: str | None = None,
+) -> None:
+    """Audit `status_changed` (details hold partition_key, from, to, source)."""
+    entry: dict[str, Any] = {**details, "outcome": str(details["to"]).lower()}
+    if latency_ms is not None:
+        entry["latency_ms"] = round(latency_ms, 1)
+    if failure_reason:
+        entry["failure_reason"] = failure_reason
+    audit(con, "status_changed", request_id, actor, entry)
+
+
 def server_ids(catalog_path: Path | str, *, except_key: str) -> frozenset[str]:
     """The server request ids other requests hold (one filed request belongs to one of ours)."""
     result = query(

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from cx_assets.catalog.connection import write_transaction
-from cx_assets.catalog.privacy_rows import PENDING, audit, utc_now
+from cx_assets.catalog.privacy_rows import (
+    PENDING,
+    audit,
+    audit_status_change,
+    settled,
+    utc_now,
+)
 
 
 def record_poll(
@@ -43,11 +49,7 @@ def record_poll(
             return current[0] if current else None
         previous, request_id = current
         server_status = status
-        if status == "ERROR":  # the GDPR API's failure; it gives no reason
-            status = "FAILED"
-            failure_reason = (
-                failure_reason or "Genesys Cloud reported status ERROR (no reason given)"
-            )
+        status, failure_reason = settled(status, failure_reason)
         completed = status in ("COMPLETED", "FAILED")
         con.execute(
             "UPDATE privacy_requests SET status = ?, server_status = ?, failure_reason = ?, "
@@ -73,18 +75,14 @@ def record_poll(
             ],
         )
         if status != previous:
-            details: dict[str, Any] = {
-                "partition_key": partition_key,
-                "from": previous,
-                "to": status,
-                "source": source,
-                "outcome": status.lower(),
-            }
-            if latency_ms is not None:
-                details["latency_ms"] = round(latency_ms, 1)
-            if failure_reason:
-                details["failure_reason"] = failure_reason
-            audit(con, "status_changed", request_id, actor, details)
+            audit_status_change(
+                con,
+                request_id,
+                actor,
+                {"partition_key": partition_key, "from": previous, "to": status, "source": source},
+                latency_ms=latency_ms,
+                failure_reason=failure_reason,
+            )
         return str(previous)
 
 

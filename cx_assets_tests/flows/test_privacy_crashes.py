@@ -59,6 +59,14 @@ REQUESTS = {
 }
 
 
+def _request(mode: str, key: str) -> dict[str, Any]:
+    """The request, its subject unique to the test: a retried submit adopts a request for the
+    same subject filed moments earlier, so tests sharing one server must not share subjects."""
+    if mode == "platform":
+        return {"subject": {"emailAddresses": [f"{key}@example.com"]}}
+    return {**REQUESTS[mode], "entityId": key}
+
+
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorServer]:
     root = tmp_path_factory.mktemp("crash-emulator")
@@ -98,7 +106,7 @@ def test_a_crash_between_any_two_steps_converges_on_one_delivery(
     data_root = tmp_path / "data"
     requests = data_root / "privacy" / "requests"
     requests.mkdir(parents=True)
-    (requests / f"{key}.yaml").write_text(yaml.safe_dump(REQUESTS[mode]))
+    (requests / f"{key}.yaml").write_text(yaml.safe_dump(_request(mode, key)))
     before = len(_filed(emulator, mode))
 
     assert _drive(data_root, emulator.url, mode, point) == CRASH_EXIT_CODE, "no crash at " + point
