@@ -98,6 +98,17 @@ def result_name(index: int, url: str, content_type: str | None) -> str:
     return f"results-{index:02d}{suffix}"
 
 
+def _last_page(page: Listing, number: int, asked: int) -> bool:
+    """Whether page `number` is the last: by `pageCount`, else `total`, else a short page. A
+    server may cap the page size it serves; the size it answered is the one to compare with."""
+    if page.page_count is not None:
+        return number >= page.page_count
+    served = page.page_size if page.page_size and page.page_size > 0 else asked
+    if page.total is not None:
+        return number * served >= page.total
+    return len(page.entities) < served
+
+
 class GdprClient:
     """File, read, list and download GDPR requests over one authenticated `ApiClient`."""
 
@@ -152,12 +163,7 @@ class GdprClient:
                     yield GdprRequestView.model_validate(entity)
                 except ValidationError:
                     log.warning("skipped a GDPR request in the list without id or status")
-            last = page.page_count if page.page_count is not None else None
-            if (last is not None and number >= last) or (
-                last is None and len(page.entities) < size
-            ):
-                return
-            if not page.entities:
+            if not page.entities or _last_page(page, number, size):
                 return
         raise ApiError(
             None,

@@ -177,12 +177,19 @@ class GdprSubject(_Strict):
         return canonical_subject(self.wire())
 
 
+#: The wire names of `GDPRSubject`'s members: what identifies a subject.
+SUBJECT_MEMBERS = frozenset(
+    field.serialization_alias or name for name, field in GdprSubject.model_fields.items()
+)
+
+
 def canonical_subject(subject: Mapping[str, Any]) -> str:
-    """`subject` as compact JSON with sorted keys and sorted, case-folded list items; a
-    server's echo of our subject gives the same text as ours."""
+    """`subject`'s GDPRSubject members as compact JSON with sorted keys and sorted, case-folded
+    list items; a server's echo of our subject gives the same text as ours, whatever else (an
+    unknown member) it adds."""
     normal: dict[str, Any] = {}
     for key, value in subject.items():
-        if value in (None, [], {}, ""):
+        if key not in SUBJECT_MEMBERS or value in (None, [], {}, ""):
             continue
         if isinstance(value, list):
             normal[key] = sorted(str(v).strip().casefold() for v in value)

@@ -95,6 +95,14 @@ def test_the_subject_reference_is_keyed_and_order_and_case_blind() -> None:
     )
     echoed = {"phoneNumbers": [PHONE], "emailAddresses": ["b@example.org", EMAIL.upper()]}
     assert canonical_subject(echoed) == ours.canonical_subject()
+    # a member the server adds is not an identifier; a different identifier is another subject
+    assert (
+        canonical_subject({**echoed, "xVendorNote": {"matched": True}}) == ours.canonical_subject()
+    )
+    assert (
+        canonical_subject({**echoed, "phoneNumbers": ["+46709999999"]}) != ours.canonical_subject()
+    )
+    assert canonical_subject({"emailAddresses": [EMAIL]}) != canonical_subject({})
     ref = subject_hmac(b"k" * 32, ours.canonical_subject())
     assert ref.startswith("hmac-sha256:") and ref != subject_hmac(
         b"l" * 32, ours.canonical_subject()
