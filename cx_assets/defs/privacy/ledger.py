@@ -33,6 +33,12 @@ class DagsterRunLedger:
         return _STATES.get(run.status, RunState.ACTIVE)
 
 
+#: A privacy run still going after this long is failed by run monitoring (`dagster.yaml`). The
+#: default run launcher cannot tell a dead run worker from a slow one, so without a limit a run
+#: whose process died would hold its claim (and its request) forever; failed, it is handed back.
+MAX_RUNTIME_S = 2 * 3600
+
+
 def claim_tags(claim: str) -> dict[str, str]:
-    """The tags a claim's run request carries."""
-    return {CLAIM_TAG: claim}
+    """The tags a claim's run request carries: the claim, and the runtime limit."""
+    return {CLAIM_TAG: claim, "dagster/max_runtime": str(MAX_RUNTIME_S)}
