@@ -4,11 +4,13 @@ once as a GDPR_EXPORT (even when the submit run runs twice, or the create's answ
 completed by polling (there is no callback), and every results file lands verified in one
 owner-only folder with a manifest; ERROR ends FAILED with the reason; GDPR_DELETE is refused
 without `confirm` and filed, audited, with it; a missing permission names it; a download run
-that fails is handed back and launched again. Afterwards no subject identifier is anywhere in
+that fails is handed back and launched again; one that takes days is polled with a backoff
+from seconds to hourly. Afterwards no subject identifier is anywhere in
 Dagster's storage, the run config, the catalog or the lake."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import stat
 import time
@@ -23,6 +25,7 @@ import yaml
 from cx_assets import settings
 from cx_assets.catalog import privacy as cat
 from cx_assets.defs.privacy.partitions import privacy_requests
+from cx_assets.flows.privacy import PLATFORM_POLL
 from cx_assets.genesys.privacy.models import derive_request_id
 from cx_assets.lake.privacy import PrivacyArea
 from cx_assets.lake.verified_download import sha256_file
@@ -244,3 +247,26 @@ def test_a_failed_download_run_is_handed_back_and_launched_again(pipeline: Pipel
     row = cat.request_row(pipeline.catalog_path, "dsar-retry")
     assert row is not None and row.status == "DELIVERED"
     assert _actions(pipeline, "dsar-retry").count("download_failed") >= 1
+
+
+def test_a_request_that_takes_days_is_polled_with_backoff_up_to_hourly(tmp_path: Path) -> None:
+    # one status step a day: the request stays in progress for the whole test
+    with running_pipeline(tmp_path, gdpr_step_s=86400.0) as pipeline:
+        _drop(pipeline, "dsar-slow")
+        assert _submit(pipeline, "dsar-slow").success
+        row = cat.request_row(pipeline.catalog_path, "dsar-slow")
+        assert row is not None
+        submitted_at, due = row["submitted_at"], row["next_poll_at"]
+        gaps: list[float] = []
+        while due - submitted_at < dt.timedelta(days=3):
+            outcome = tracking_tick(pipeline, PLATFORM_POLL, now=due, **PLATFORM)
+            assert outcome.polled == ["dsar-slow"] and not outcome.errors
+            row = cat.request_row(pipeline.catalog_path, "dsar-slow")
+            assert row is not None and row.status in cat.PENDING
+            gaps.append((row["next_poll_at"] - due).total_seconds())
+            due = row["next_poll_at"]
+        # an early tick polls nothing: the request waits for its own next poll
+        early = tracking_tick(pipeline, PLATFORM_POLL, now=due - dt.timedelta(seconds=1))
+        assert early.polled == []
+    assert gaps[0] <= 20 and gaps == sorted(gaps) and max(gaps) == 3600
+    assert 70 <= len(gaps) <= 90  # hourly once backed off, for three days
