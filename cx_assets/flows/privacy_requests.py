@@ -208,9 +208,12 @@ def pick_up_requests(layout: DataLayout, mode: str, actor: str, ledger: RunLedge
     area = PrivacyArea(layout.root).ensure()
     picked = PickedUp()
     for path in dropped_files(area):
-        dropped = read_request_file(path, mode)
-        row = cat.request_row(layout.catalog_path, dropped.key)
+        row = cat.request_row(layout.catalog_path, path.stem)
         taken = row is not None and row.status != "REJECTED"
+        # A file already declared is read in the mode it was declared in: a sensor now in the
+        # other mode must still recognise (and consume) it, not reject it.
+        declared = load_declared(area, path.stem) if taken else None
+        dropped = read_request_file(path, declared[0] if declared else mode)
         if dropped.request is None:
             _reject(layout, area, dropped, actor, own_row=not taken)
             picked.rejected.append(path.name)

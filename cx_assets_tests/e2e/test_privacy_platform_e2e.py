@@ -270,3 +270,30 @@ def test_a_request_that_takes_days_is_polled_with_backoff_up_to_hourly(tmp_path:
         assert early.polled == []
     assert gaps[0] <= 20 and gaps == sorted(gaps) and max(gaps) == 3600
     assert 70 <= len(gaps) <= 90  # hourly once backed off, for three days
+
+
+def test_a_file_declared_in_tutorial_mode_is_consumed_by_a_platform_sensor(
+    pipeline: Pipeline,
+) -> None:
+    area = PrivacyArea(pipeline.data_dir)
+    area.requests_dir.mkdir(parents=True, exist_ok=True)
+    tutorial = {
+        "entityType": "user",
+        "entityId": "switching-modes-0001",
+        "dataTypes": ["profile"],
+        "format": "json",
+        "timeRange": {"start": "2024-03-01T00:00:00Z", "end": "2024-03-10T00:00:00Z"},
+    }
+    path = area.requests_dir / "dsar-switch.yaml"
+    path.write_text(yaml.safe_dump(tutorial))
+    picked = requests_tick(pipeline, api_mode="tutorial")
+    assert isinstance(picked, dg.SensorResult)
+    [request] = picked.run_requests or []
+    assert execute(pipeline, SUBMIT_JOB, request, api_mode="tutorial").success
+    assert path.exists()  # its run exists; the next tick (now in platform mode) consumes it
+
+    requests_tick(pipeline, **PLATFORM)
+    assert not path.exists() and not area.rejected_requests_dir.joinpath(path.name).exists()
+    row = cat.request_row(pipeline.catalog_path, "dsar-switch")
+    assert row is not None and row["api_mode"] == "tutorial" and row.status != "REJECTED"
+    assert "rejected" not in _actions(pipeline, "dsar-switch")
