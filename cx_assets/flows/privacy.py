@@ -77,9 +77,20 @@ DEFAULT_POLL = PollPolicy()
 PLATFORM_POLL = PollPolicy(initial_s=5.0, factor=2.0, max_s=3600.0)
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """A request's status moved: what the UI is shown (the catalog has the audit entry)."""
+
+    partition_key: str
+    before: str
+    after: str
+    source: str
+
+
 @dataclass
 class TickOutcome:
     launches: list[Launch] = field(default_factory=list)
+    changes: list[StatusChange] = field(default_factory=list)
     polled: list[str] = field(default_factory=list)
     callbacks: int = 0
     rejected_callbacks: int = 0
@@ -145,7 +156,7 @@ def process_callbacks(
                     reason = client_factory().status(entry.request_id).failure_reason
                 except ApiError as exc:
                     reason = f"(reason unavailable: {exc})"
-            cat.record_poll(
+            before = cat.record_poll(
                 catalog_path,
                 partition_key=row.partition_key,
                 status=entry.status,
@@ -156,6 +167,7 @@ def process_callbacks(
                 next_poll_at=row["next_poll_at"],
                 attempts=int(row["poll_attempts"] or 0),
             )
+            _note_change(outcome, row.partition_key, before, entry.status, "webhook")
         inbox.mark_done(entry)
         outcome.callbacks += 1
 
@@ -198,7 +210,7 @@ def poll_due(
             )
             continue
         terminal = status in ("COMPLETED", "FAILED", "ERROR")
-        cat.record_poll(
+        before = cat.record_poll(
             catalog_path,
             partition_key=row.partition_key,
             status=status,
@@ -209,7 +221,16 @@ def poll_due(
             next_poll_at=None if terminal else now + policy.delay(attempts),
             attempts=attempts,
         )
+        _note_change(outcome, row.partition_key, before, status, "poll")
         outcome.polled.append(row.partition_key)
+
+
+def _note_change(
+    outcome: TickOutcome, key: str, before: str | None, status: str, source: str
+) -> None:
+    after = cat.settled(status, None)[0]
+    if before is not None and before in cat.PENDING and after != before:
+        outcome.changes.append(StatusChange(key, before, after, source))
 
 
 def track(

@@ -11,6 +11,7 @@ Dagster's storage, the run config, the catalog or the lake."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import stat
 import time
@@ -25,6 +26,7 @@ import yaml
 from cx_assets import settings
 from cx_assets.catalog import privacy as cat
 from cx_assets.defs.privacy.partitions import privacy_requests
+from cx_assets.defs.privacy.sensors import privacy_tracking_sensor
 from cx_assets.flows.privacy import PLATFORM_POLL
 from cx_assets.genesys.privacy.models import derive_request_id
 from cx_assets.lake.privacy import PrivacyArea
@@ -297,3 +299,24 @@ def test_a_file_declared_in_tutorial_mode_is_consumed_by_a_platform_sensor(
     row = cat.request_row(pipeline.catalog_path, "dsar-switch")
     assert row is not None and row["api_mode"] == "tutorial" and row.status != "REJECTED"
     assert "rejected" not in _actions(pipeline, "dsar-switch")
+
+
+def test_the_tracking_sensor_shows_each_status_change_in_the_ui(pipeline: Pipeline) -> None:
+    _drop(pipeline, "dsar-seen")
+    assert _submit(pipeline, "dsar-seen").success
+    seen: list[tuple[str, str]] = []
+    resources = pipeline.resources(**PLATFORM)
+    for _ in range(100):
+        context = dg.build_sensor_context(instance=pipeline.instance, resources=resources)
+        result = privacy_tracking_sensor(context)
+        if isinstance(result, dg.SensorResult):
+            for event in result.asset_events:
+                assert isinstance(event, dg.AssetObservation) and event.partition == "dsar-seen"
+                seen.append(
+                    (event.metadata["previous_status"].value, event.metadata["status"].value)
+                )
+            if result.run_requests:
+                break
+        time.sleep(0.2)
+    assert seen and seen[-1][1] == "COMPLETED" and seen[0][0] == "INITIATED"
+    assert all(a == b for (_, a), (b, _) in itertools.pairwise(seen))

@@ -8,7 +8,8 @@ not in a sleeping run) and requests each completed request's download under a cl
 reconcile their claims with Dagster's runs every tick: a run that failed, was cancelled or never
 started hands its claim back (audited) and is requested again, a few times at most. The steps
 live in `cx_assets.flows` (`privacy_requests.pick_up_requests`, `privacy.run_tracking_tick`);
-the sensors turn their outcomes into run requests, partitions and skip reasons. Run requests
+the sensors turn their outcomes into run requests, partitions, skip reasons and observations of
+each status change on the `privacy_request` partition. Run requests
 carry only the partition key and the claim, never a subject identifier.
 """
 
@@ -16,11 +17,11 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from cx_assets.defs.privacy.assets import download_job, submit_job
+from cx_assets.defs.privacy.assets import SUBMIT, download_job, submit_job
 from cx_assets.defs.privacy.ledger import DagsterRunLedger, claim_tags
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
-from cx_assets.flows.privacy import FLOW, run_tracking_tick
+from cx_assets.flows.privacy import FLOW, StatusChange, run_tracking_tick
 from cx_assets.flows.privacy_claims import Launch
 from cx_assets.flows.privacy_requests import pick_up_requests
 
@@ -82,8 +83,19 @@ def privacy_tracking_sensor(
         context.log.warning(f"status poll failed, will retry with backoff: {error}")
     for note in outcome.released:
         context.log.warning(f"download claim handed back: {note}")
-    if not outcome.launches:
+    changes = [_observed(change) for change in outcome.changes]
+    if not outcome.launches and not changes:
         return dg.SkipReason(
             f"polled {len(outcome.polled)}, {outcome.callbacks} callback(s), no download to request"
         )
-    return dg.SensorResult(run_requests=_run_requests(outcome.launches))
+    return dg.SensorResult(run_requests=_run_requests(outcome.launches), asset_events=changes)
+
+
+def _observed(change: StatusChange) -> dg.AssetObservation:
+    """A status change as an observation of the request's partition: the UI shows a request
+    moving (INITIATED -> SEARCHING -> COMPLETED) between its submit and download runs."""
+    return dg.AssetObservation(
+        asset_key=SUBMIT,
+        partition=change.partition_key,
+        metadata={"status": change.after, "previous_status": change.before, "via": change.source},
+    )
