@@ -183,18 +183,19 @@ def _mode(path: Path) -> str:
 
 
 def _print_export(data_root: Path, row: privacy_catalog.PrivacyRow) -> None:
+    """The export's place, checksum, size and modes: a file (tutorial) or a folder (platform)."""
     path = data_root / row["export_path"]
-    folder = path if path.is_dir() else path.parent
     print(f"  path        {path}")
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file())
         print(f"  files       {', '.join(p.name for p in files)}")
         print(f"  sha256      {row['sha256']} (manifest.json: every file's size and SHA-256)")
+        file_mode, folder = (_mode(files[0]) if files else "none"), path
     else:
         print(f"  sha256      {row['sha256']}")
+        file_mode, folder = _mode(path), path.parent
     print(f"  size        {row['bytes']} bytes, {row['record_count']} records")
-    mode = _mode(files[0]) if path.is_dir() and files else _mode(path)
-    print(f"  permissions file {mode}, folder {_mode(folder)} (owner only)")
+    print(f"  permissions file {file_mode}, folder {_mode(folder)} (owner only)")
 
 
 @contextmanager

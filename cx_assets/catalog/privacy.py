@@ -46,7 +46,6 @@ from cx_assets.catalog.privacy_rows import (
     row_for_request_id,
     rows_with_status,
     server_ids,
-    settled,
     trail,
 )
 from cx_assets.catalog.privacy_tracking import (
@@ -82,7 +81,6 @@ __all__ = [
     "row_for_request_id",
     "rows_with_status",
     "server_ids",
-    "settled",
     "take_claim",
     "trail",
     "waiting_for",

@@ -36,9 +36,10 @@ def record_poll(
     latency_ms: float | None,
     next_poll_at: dt.datetime | None,
     attempts: int,
-) -> str | None:
+) -> tuple[str, str] | None:
     """Store what the server (or a verified callback) said; audit `status_changed` when the
-    status moved. Returns the previous status. Requests past tracking are left alone."""
+    status moved. Returns (from, to) when it moved, else None. Requests past tracking are left
+    alone."""
     now = utc_now()
     with write_transaction(catalog_path) as con:
         current = con.execute(
@@ -46,7 +47,7 @@ def record_poll(
             [partition_key],
         ).fetchone()
         if current is None or current[0] not in PENDING:
-            return current[0] if current else None
+            return None
         previous, request_id = current
         server_status = status
         status, failure_reason = settled(status, failure_reason)
@@ -74,16 +75,17 @@ def record_poll(
                 partition_key,
             ],
         )
-        if status != previous:
-            audit_status_change(
-                con,
-                request_id,
-                actor,
-                {"partition_key": partition_key, "from": previous, "to": status, "source": source},
-                latency_ms=latency_ms,
-                failure_reason=failure_reason,
-            )
-        return str(previous)
+        if status == previous:
+            return None
+        audit_status_change(
+            con,
+            request_id,
+            actor,
+            {"partition_key": partition_key, "from": previous, "to": status, "source": source},
+            latency_ms=latency_ms,
+            failure_reason=failure_reason,
+        )
+        return str(previous), status
 
 
 def record_delivered(

@@ -156,7 +156,7 @@ def process_callbacks(
                     reason = client_factory().status(entry.request_id).failure_reason
                 except ApiError as exc:
                     reason = f"(reason unavailable: {exc})"
-            before = cat.record_poll(
+            moved = cat.record_poll(
                 catalog_path,
                 partition_key=row.partition_key,
                 status=entry.status,
@@ -167,7 +167,8 @@ def process_callbacks(
                 next_poll_at=row["next_poll_at"],
                 attempts=int(row["poll_attempts"] or 0),
             )
-            _note_change(outcome, row.partition_key, before, entry.status, "webhook")
+            if moved:
+                outcome.changes.append(StatusChange(row.partition_key, *moved, "webhook"))
         inbox.mark_done(entry)
         outcome.callbacks += 1
 
@@ -210,7 +211,7 @@ def poll_due(
             )
             continue
         terminal = status in ("COMPLETED", "FAILED", "ERROR")
-        before = cat.record_poll(
+        moved = cat.record_poll(
             catalog_path,
             partition_key=row.partition_key,
             status=status,
@@ -221,16 +222,9 @@ def poll_due(
             next_poll_at=None if terminal else now + policy.delay(attempts),
             attempts=attempts,
         )
-        _note_change(outcome, row.partition_key, before, status, "poll")
+        if moved:
+            outcome.changes.append(StatusChange(row.partition_key, *moved, "poll"))
         outcome.polled.append(row.partition_key)
-
-
-def _note_change(
-    outcome: TickOutcome, key: str, before: str | None, status: str, source: str
-) -> None:
-    after = cat.settled(status, None)[0]
-    if before is not None and before in cat.PENDING and after != before:
-        outcome.changes.append(StatusChange(key, before, after, source))
 
 
 def track(

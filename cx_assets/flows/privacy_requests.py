@@ -151,8 +151,10 @@ def load_declared(area: PrivacyArea, key: str) -> tuple[str, dict[str, Any]] | N
     return "tutorial", stored  # declared before the platform mode existed
 
 
-def _same_as_declared(area: PrivacyArea, key: str, request: DeclaredRequest) -> bool:
-    return load_declared(area, key) == (api_mode_of(request), _dump(request))
+def _same_as_declared(
+    declared: tuple[str, dict[str, Any]] | None, request: DeclaredRequest
+) -> bool:
+    return declared == (api_mode_of(request), _dump(request))
 
 
 def move_to_rejected(area: PrivacyArea, dropped: DroppedRequest) -> Path:
@@ -219,7 +221,7 @@ def pick_up_requests(layout: DataLayout, mode: str, actor: str, ledger: RunLedge
             picked.rejected.append(path.name)
             continue
         if taken and row is not None:
-            if not _same_as_declared(area, dropped.key, dropped.request):
+            if not _same_as_declared(declared, dropped.request):
                 problem = (
                     "file name",
                     f"request {dropped.key!r} already exists: choose a new name",
