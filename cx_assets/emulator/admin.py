@@ -79,6 +79,8 @@ async def get_stats(request: Request) -> JSONResponse:
             "details_jobs_cancelled": events.get("details_jobs_cancelled", 0),
             "details_jobs": jobs.summaries() if jobs is not None else [],
             "gdpr_requests": snapshot.get("gdpr_requests", []),
+            "outbound_puts": snapshot.get("outbound_puts", []),
+            "audit_queries": snapshot.get("audit_queries", []),
         }
     )
 

@@ -22,6 +22,7 @@ from cx_assets.emulator.genesys.datatables import platform as platform_datatable
 from cx_assets.emulator.genesys.datatables import tutorial as datatables
 from cx_assets.emulator.genesys.privacy import platform as gdpr
 from cx_assets.emulator.genesys.privacy import tutorial as privacy
+from cx_assets.emulator.genesys.rules import platform as platform_rules
 from cx_assets.emulator.genesys.rules import tutorial as rules
 from cx_assets.emulator.middleware import BearerGuard, WireMiddleware
 from cx_assets.emulator.presign import Signer, load_or_create_secret
@@ -38,6 +39,7 @@ APIS: tuple[Api, ...] = (
     privacy.API,
     gdpr.API,
     rules.API,
+    platform_rules.API,
 )
 
 

@@ -48,6 +48,7 @@ _FLAGS: dict[str, tuple[str, type]] = {
     "--datatable-max-page-size": ("datatable_max_page_size", int),
     "--gdpr-step": ("gdpr_step_s", float),
     "--gdpr-results-files": ("gdpr_results_files", int),
+    "--audit-query": ("audit_query_s", float),
 }
 
 

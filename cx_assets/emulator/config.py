@@ -100,6 +100,9 @@ class EmulatorConfig:
     #: how many results files a completed export has (1: `resultsUrl` only).
     gdpr_step_s: float = 0.3
     gdpr_results_files: int = 1
+    #: Platform audit queries (`POST /api/v2/audits/query` with an `interval`): the time a query
+    #: takes from Queued to Succeeded (half of it Queued, half Running).
+    audit_query_s: float = 0.2
 
     def __post_init__(self) -> None:
         checks = {
@@ -138,6 +141,7 @@ class EmulatorConfig:
             "datatable_seed_rows": all(n >= 0 for n in self.datatable_seed_rows.values()),
             "gdpr_step_s": self.gdpr_step_s >= 0,
             "gdpr_results_files": 1 <= self.gdpr_results_files <= MAX_GDPR_RESULTS_FILES,
+            "audit_query_s": self.audit_query_s >= 0,
         }
         bad = [name for name, ok in checks.items() if not ok]
         if bad:
@@ -213,6 +217,7 @@ class EmulatorConfig:
             "DATATABLE_MAX_PAGE_SIZE": ("datatable_max_page_size", int),
             "GDPR_STEP_S": ("gdpr_step_s", float),
             "GDPR_RESULTS_FILES": ("gdpr_results_files", int),
+            "AUDIT_QUERY_S": ("audit_query_s", float),
         }
         for suffix, (name, cast) in casts.items():
             raw = env.get(f"CX_EMULATOR_{suffix}")

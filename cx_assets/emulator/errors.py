@@ -24,7 +24,15 @@ _CODES = {
     429: "too.many.requests",
 }
 #: Paths of the real Genesys Cloud Platform API v2 that the emulator serves.
-PLATFORM_PREFIXES = ("/api/v2/analytics/", "/api/v2/flows/", "/api/v2/gdpr/")
+#: (`/api/v2/audits/query` itself is shared with the tutorial: its handler picks the shape.)
+PLATFORM_PREFIXES = (
+    "/api/v2/analytics/",
+    "/api/v2/flows/",
+    "/api/v2/gdpr/",
+    "/api/v2/outbound/",
+    "/api/v2/integrations/",
+    "/api/v2/audits/query/",
+)
 
 
 def is_platform(path: str) -> bool:

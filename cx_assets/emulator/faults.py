@@ -41,6 +41,8 @@ FaultKind = Literal[
     "cxone_token_expired",
     "gdpr_error",
     "gdpr_drop_after_create",
+    "version_conflict_400",
+    "audit_query_failed",
 ]
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 

@@ -142,12 +142,14 @@ class DataActionStore:
         body: Any,
         if_match: str | None,
         actor: str,
-        edit_first: Callable[[], bool] = lambda: False,
+        edit_first: Callable[[], str | None] = lambda: None,
     ) -> dict[str, Any]:
         """Apply a PUT (see the module docstring for the order of checks); the action after it.
 
-        `edit_first` is asked once the PUT is well-formed: True (the `concurrent_edit` switch
-        fired) makes `other-admin` edit the action just before the PUT is checked against it.
+        `edit_first` is asked once the PUT is well-formed: not None (the `concurrent_edit`
+        switch fired, answering its `match`) makes `other-admin` edit the action just before the
+        PUT is checked against it: `name` renames it (` (edited)` appended), else the literal
+        of its first comparison changes.
         """
         with self._lock:
             current = self._actions.get(action_id)
@@ -161,7 +163,11 @@ class DataActionStore:
                     + etag(current["version"]),
                     code="precondition.required",
                 )
-            if edit_first():
+            edit = edit_first()
+            if edit == "name":
+                renamed = current["name"] + " (edited)"
+                self._update(current, renamed, current["conditions"], OTHER_ADMIN)
+            elif edit is not None:
                 edited = copy.deepcopy(current["conditions"])
                 leaf = _first_comparison(edited)
                 leaf["expression"] = _nudge(leaf["expression"])

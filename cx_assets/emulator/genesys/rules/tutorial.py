@@ -3,7 +3,9 @@
 Seed: seed.py; request bodies: bodies.py; the server's 422 rules: validation.py; state, audits
 and the order of a PUT's checks: store.py; signed event delivery: webhooks.py (its worker pool
 starts with the app and closes on shutdown).
-Store calls run in the thread pool: each change rewrites the state file.
+Store calls run in the thread pool: each change rewrites the state file. The audit query's
+path is routed by the platform rules API (platform_audit_routes.query_audits), which hands a
+body with `query` to `query_audits` here.
 """
 
 from __future__ import annotations
@@ -63,8 +65,10 @@ async def put_action(request: Request) -> JSONResponse:
     action_id = request.path_params["action_id"]
     path = request.url.path
 
-    def concurrent_edit() -> bool:
-        return ctx.faults.take("concurrent_edit", path) is not None
+    def concurrent_edit() -> str | None:
+        """None: no foreign edit; else the switch's `match` ("name" renames, "" the default)."""
+        fault = ctx.faults.take("concurrent_edit", path)
+        return None if fault is None else fault.match or ""
 
     status = 500
     try:
@@ -126,7 +130,6 @@ API = Api(
         Route(WEBHOOKS_PATH, register_webhook, methods=["POST"]),
         Route(WEBHOOKS_PATH, list_webhooks, methods=["GET"]),
         Route(WEBHOOKS_PATH + "/{webhook_id}", delete_webhook, methods=["DELETE"]),
-        Route(AUDITS, query_audits, methods=["POST"]),
     ),
     start=_start,
 )
