@@ -96,7 +96,7 @@ def _colleague_edits(emulator_url: str, genesys: GenesysCloudResource, action_id
     httpx.post(
         f"{emulator_url}/admin/faults", json={"faults": [faults]}, timeout=10
     ).raise_for_status()
-    with genesys.api_client(APPLY_SCOPES, flow="rules") as api:
+    with genesys.api_client(APPLY_SCOPES, flow="data action rules") as api:
         client = DataActionsClient(api)
         live = client.get_action(action_id)
         with suppress(ConflictError):  # expected: the colleague's edit landed first

@@ -38,6 +38,8 @@ from cx_assets.genesys.rules.tutorial import (
 )
 from cx_assets.http.client import ApiClient
 
+#: The API-mode seam's name for this flow: tutorial only (genesys/modes.py TUTORIAL_ONLY).
+DATA_ACTION_FLOW = "data action rules"
 #: Opens one authenticated API client asking for just these scopes (and closes it after).
 ApiClientFactory = Callable[[Sequence[str]], AbstractContextManager[ApiClient]]
 

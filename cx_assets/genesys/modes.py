@@ -15,7 +15,13 @@ MODES: tuple[ApiMode, ...] = ("platform", "tutorial")
 MODE_ENV = "GENESYS_API_MODE"
 
 #: Flows with a platform-mode client. The others run in tutorial mode, against the emulator only.
-PLATFORM_FLOWS: frozenset[str] = frozenset({"conversations", "data tables", "privacy"})
+PLATFORM_FLOWS: frozenset[str] = frozenset({"conversations", "data tables", "privacy", "rules"})
+#: Flows that exist only in the tutorial contract, and what a real org has in their place.
+TUTORIAL_ONLY: dict[str, str] = {
+    "data action rules": "Real Genesys Cloud orgs have no data actions with condition trees; "
+    "rules that call data actions are outbound rule sets and contact list filters, which the "
+    "outbound_rule_sets and contact_list_filters assets apply in platform mode.",
+}
 
 
 class ModeUnavailable(ValueError):
@@ -48,6 +54,11 @@ def mode_for(configured: str, flow: str, *, is_emulator: bool, target: str) -> A
         return mode
     if is_emulator:
         return "tutorial"
+    if flow in TUTORIAL_ONLY:
+        raise ModeUnavailable(
+            f"The {flow} flow exists only in the tutorial contract, so it cannot run against "
+            f"{target}. {TUTORIAL_ONLY[flow]}"
+        )
     raise ModeUnavailable(
         f"The {flow} flow has no platform-mode client yet, so it cannot run against {target}: "
         f"it would call paths a real org does not have. Only these flows speak the real Platform "

@@ -132,8 +132,54 @@ PRIVACY: tuple[PlatformCall, ...] = (
     PlatformCall("GET", f"{_GDPR}/subjects", Permissions(any_of=(GDPR_SUBJECT_VIEW,)), "privacy"),
 )
 
+_OB = "/api/v2/outbound"
+_ACTIONS = "/api/v2/integrations/actions"
+_AUDITS = "/api/v2/audits/query"
+RULE_SET_VIEW = "outbound:ruleSet:view"
+RULE_SET_EDIT = "outbound:ruleSet:edit"
+RULE_SET_ADD = "outbound:ruleSet:add"
+FILTER_VIEW = "outbound:contactListFilter:view"
+FILTER_EDIT = "outbound:contactListFilter:edit"
+FILTER_ADD = "outbound:contactListFilter:add"
+CONTACT_LIST_VIEW = "outbound:contactList:view"
+ACTION_VIEW = "integrations:action:view"
+AUDIT_VIEW = "audits:audit:view"
+
+
+def _one(permission: str) -> Permissions:
+    return Permissions(any_of=(permission,))
+
+
+#: Rules: outbound rule sets and contact list filters (PY OutboundApi.md), the data actions their
+#: conditions call (PY IntegrationsApi.md: ANY of integrations:action:view, bridge:actions:view)
+#: and the audit query that says who changed them (PY AuditApi.md).
+RULES: tuple[PlatformCall, ...] = (
+    PlatformCall("GET", f"{_OB}/contactlists", _one(CONTACT_LIST_VIEW), "rules"),
+    PlatformCall("GET", f"{_OB}/contactlists/{{contactListId}}", _one(CONTACT_LIST_VIEW), "rules"),
+    PlatformCall(
+        "GET", _ACTIONS, Permissions(any_of=(ACTION_VIEW, "bridge:actions:view")), "rules"
+    ),
+    PlatformCall(
+        "GET",
+        f"{_ACTIONS}/{{actionId}}",
+        Permissions(any_of=(ACTION_VIEW, "bridge:actions:view")),
+        "rules",
+    ),
+    PlatformCall("GET", f"{_OB}/rulesets", _one(RULE_SET_VIEW), "rules"),
+    PlatformCall("GET", f"{_OB}/rulesets/{{ruleSetId}}", _one(RULE_SET_VIEW), "rules"),
+    PlatformCall("PUT", f"{_OB}/rulesets/{{ruleSetId}}", _one(RULE_SET_EDIT), "rules"),
+    PlatformCall("POST", f"{_OB}/rulesets", _one(RULE_SET_ADD), "rules"),
+    PlatformCall("GET", f"{_OB}/contactlistfilters", _one(FILTER_VIEW), "rules"),
+    PlatformCall("GET", f"{_OB}/contactlistfilters/{{filterId}}", _one(FILTER_VIEW), "rules"),
+    PlatformCall("PUT", f"{_OB}/contactlistfilters/{{filterId}}", _one(FILTER_EDIT), "rules"),
+    PlatformCall("POST", f"{_OB}/contactlistfilters", _one(FILTER_ADD), "rules"),
+    PlatformCall("POST", _AUDITS, _one(AUDIT_VIEW), "rules"),
+    PlatformCall("GET", f"{_AUDITS}/{{transactionId}}", _one(AUDIT_VIEW), "rules"),
+    PlatformCall("GET", f"{_AUDITS}/{{transactionId}}/results", _one(AUDIT_VIEW), "rules"),
+)
+
 #: Every flow's rows. Literal paths win over templates (`…/jobs/availability` is not a job id).
-PLATFORM_CALLS: tuple[PlatformCall, ...] = (*CONVERSATIONS, *DATATABLES, *PRIVACY)
+PLATFORM_CALLS: tuple[PlatformCall, ...] = (*CONVERSATIONS, *DATATABLES, *PRIVACY, *RULES)
 
 
 def required_permissions(

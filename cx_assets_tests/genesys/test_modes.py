@@ -22,20 +22,30 @@ def test_an_unknown_mode_is_refused_by_name() -> None:
         parse_mode("real")
 
 
-@pytest.mark.parametrize("flow", ["conversations", "data tables", "privacy"])
+@pytest.mark.parametrize("flow", ["conversations", "data tables", "privacy", "rules"])
 def test_flows_with_a_platform_client_speak_it_to_a_real_org_and_the_emulator(flow: str) -> None:
     assert mode_for("platform", flow, is_emulator=False, target=REAL) == "platform"
     assert mode_for("platform", flow, is_emulator=True, target=EMULATOR) == "platform"
 
 
 def test_a_flow_without_a_platform_client_uses_tutorial_mode_on_the_emulator_only() -> None:
-    assert mode_for("platform", "rules", is_emulator=True, target=EMULATOR) == "tutorial"
+    assert mode_for("platform", "reports", is_emulator=True, target=EMULATOR) == "tutorial"
     with pytest.raises(ModeUnavailable) as refused:
-        mode_for("platform", "rules", is_emulator=False, target=REAL)
+        mode_for("platform", "reports", is_emulator=False, target=REAL)
     message = str(refused.value)
-    assert "rules flow has no platform-mode client" in message
+    assert "reports flow has no platform-mode client" in message
     assert "api.mypurecloud.ie" in message
-    assert "conversations, data tables, privacy" in message
+    assert "conversations, data tables, privacy, rules" in message
+
+
+def test_tutorial_data_action_rules_name_their_platform_counterpart_to_a_real_org() -> None:
+    flow = "data action rules"
+    assert mode_for("platform", flow, is_emulator=True, target=EMULATOR) == "tutorial"
+    with pytest.raises(ModeUnavailable) as refused:
+        mode_for("platform", flow, is_emulator=False, target=REAL)
+    message = str(refused.value)
+    assert "exists only in the tutorial contract" in message
+    assert "outbound_rule_sets and contact_list_filters" in message
 
 
 def test_tutorial_mode_against_a_real_org_is_refused_with_the_fix() -> None:

@@ -17,7 +17,7 @@ from pydantic import Field
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
-from cx_assets.flows.rules import AppliedRule, apply_rule_file
+from cx_assets.flows.rules import DATA_ACTION_FLOW, AppliedRule, apply_rule_file
 from cx_assets.genesys.rules import ApplyConflict, RulesInvalid
 from cx_assets.http.errors import ApiError
 
@@ -47,16 +47,17 @@ def run_apply(
     genesys: GenesysCloudResource,
     catalog: CatalogResource,
 ) -> dg.MaterializeResult:
+    target = genesys.describe_target(DATA_ACTION_FLOW)
     try:
         applied = apply_rule_file(
-            partial(genesys.api_client, flow="rules"),
+            partial(genesys.api_client, flow=DATA_ACTION_FLOW),
             path,
             catalog.layout.catalog_path,
             dry_run=config.dry_run,
             max_attempts=config.max_attempts,
             webhook_url=config.webhook_url,
             run_id=context.run.run_id,
-            target=genesys.describe_target("rules"),
+            target=target,
             log=context.log,
         )
     except RulesInvalid as exc:
@@ -65,7 +66,7 @@ def run_apply(
         raise dg.Failure(description=str(exc), allow_retries=True) from None
     except ApiError as exc:
         raise dg.Failure(
-            description=f"Data action {path.stem} on {genesys.describe_target('rules')}: {exc}",
+            description=f"Data action {path.stem} on {target}: {exc}",
             allow_retries=exc.transient,
         ) from None
     return dg.MaterializeResult(metadata=_metadata(applied))

@@ -13,13 +13,13 @@ import dagster as dg
 from cx_assets.defs.resources import GenesysCloudResource
 from cx_assets.defs.rules.assets import diff_markdown
 from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
-from cx_assets.flows.rules import drift_of_rule_file
+from cx_assets.flows.rules import DATA_ACTION_FLOW, drift_of_rule_file
 
 LIVE_MATCHES_REPO = "live_matches_repo"
 
 
 def evaluate_drift(path: Path, genesys: GenesysCloudResource) -> dg.AssetCheckResult:
-    drift = drift_of_rule_file(partial(genesys.api_client, flow="rules"), path)
+    drift = drift_of_rule_file(partial(genesys.api_client, flow=DATA_ACTION_FLOW), path)
     if drift.rule is None or drift.report is None:
         return dg.AssetCheckResult(
             passed=False, description=str(drift.invalid), metadata={"rule_file": str(path)}

@@ -21,12 +21,12 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from cx_assets.genesys.listing import Listing, last_page
 from cx_assets.genesys.permissions import PRIVACY, explain_forbidden
 from cx_assets.genesys.privacy.platform_models import (
     SEARCH_TYPES,
     GdprRequestFile,
     GdprRequestView,
-    Listing,
 )
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError, ForbiddenError, RetriesExhausted, UnreadableResponse
@@ -98,17 +98,6 @@ def result_name(index: int, url: str, content_type: str | None) -> str:
     return f"results-{index:02d}{suffix}"
 
 
-def _last_page(page: Listing, number: int, asked: int) -> bool:
-    """Whether page `number` is the last: by `pageCount`, else `total`, else a short page. A
-    server may cap the page size it serves; the size it answered is the one to compare with."""
-    if page.page_count is not None:
-        return number >= page.page_count
-    served = page.page_size if page.page_size and page.page_size > 0 else asked
-    if page.total is not None:
-        return number * served >= page.total
-    return len(page.entities) < served
-
-
 class GdprClient:
     """File, read, list and download GDPR requests over one authenticated `ApiClient`."""
 
@@ -163,7 +152,7 @@ class GdprClient:
                     yield GdprRequestView.model_validate(entity)
                 except ValidationError:
                     log.warning("skipped a GDPR request in the list without id or status")
-            if not page.entities or _last_page(page, number, size):
+            if not page.entities or last_page(page, number, size):
                 return
         raise ApiError(
             None,

@@ -326,18 +326,3 @@ class GdprRequestView(_Tolerant):
 
     def same_subject(self, canonical: str) -> bool:
         return self.subject is not None and canonical_subject(self.subject) == canonical
-
-
-class Listing(_Tolerant):
-    """The pageNumber envelope; entities stay raw so one odd entity does not hide the rest."""
-
-    entities: list[Any] = Field(default_factory=list)
-    page_size: int | None = Field(default=None, alias="pageSize")
-    page_number: int | None = Field(default=None, alias="pageNumber")
-    page_count: int | None = Field(default=None, alias="pageCount")
-    total: int | None = None
-
-    @field_validator("entities", mode="before")
-    @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value

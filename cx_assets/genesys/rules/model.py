@@ -72,7 +72,7 @@ class RulesInvalid(ValueError):
     def __init__(self, problems: list[RuleProblem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{len(problems)} problem(s) in data action rules:\n{lines}")
+        super().__init__(f"{len(problems)} problem(s) in rule files:\n{lines}")
 
 
 class _Frozen(BaseModel):

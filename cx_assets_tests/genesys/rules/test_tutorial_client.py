@@ -38,7 +38,7 @@ ACTION = "route-vip"
 def client_for(
     emu: EmulatorServer, scopes: tuple[str, ...] = APPLY_SCOPES
 ) -> Iterator[DataActionsClient]:
-    with resource_for(emu).api_client(scopes, flow="rules") as api:
+    with resource_for(emu).api_client(scopes, flow="data action rules") as api:
         api.retry = FAST_RETRY
         yield DataActionsClient(api)
 
