@@ -1,6 +1,7 @@
 """Data action rules through Dagster against the emulator: a differing action is applied with
 If-Match (version + 1) and audited in the catalog, a second run changes nothing, a dry run
-writes nothing, a concurrent edit (409) is re-read and retried to the right final state, a
+writes nothing, a concurrent edit (409) of the conditions is reported and not overwritten while
+one of the name is kept with ours applied on top, a
 broken rule never reaches the server, and an out-of-band edit fails the drift check naming the
 editor from the vendor's audit log until the rule is applied again."""
 
@@ -133,9 +134,35 @@ def test_dry_run_shows_the_diff_and_writes_nothing(pipeline: Pipeline) -> None:
     assert not _drift(result).passed  # the dry run changed nothing: live still differs
 
 
-def test_a_concurrent_edit_is_reread_and_retried(pipeline: Pipeline) -> None:
+def test_a_concurrent_edit_of_the_conditions_is_reported_not_overwritten(
+    pipeline: Pipeline,
+) -> None:
+    before = _live(pipeline, DIFFERING).json()
     pipeline.emulator.add_faults(
         {"kind": "concurrent_edit", "count": 1, "path_prefix": f"/api/v2/dataactions/{DIFFERING}"}
+    )
+    result = _apply(pipeline, DIFFERING, raise_on_error=False)
+    assert not result.success
+    [failure] = result.get_step_failure_events()
+    message = failure.step_failure_data.error.message if failure.step_failure_data.error else ""
+    assert "changed between our read" in message and "Nothing was written" in message
+    assert f"version {before['version']}" in message
+    live = _live(pipeline, DIFFERING).json()
+    assert live["version"] == before["version"] + 1  # the colleague's edit stands
+    assert live["conditions"] != _repo_tree(DIFFERING)
+    assert _statuses(pipeline).get("409") == 1  # one write, never retried
+    assert _audit_rows(pipeline) == []
+
+
+def test_a_concurrent_rename_is_kept_and_the_conditions_applied_on_top(pipeline: Pipeline) -> None:
+    before = _live(pipeline, DIFFERING).json()
+    pipeline.emulator.add_faults(
+        {
+            "kind": "concurrent_edit",
+            "count": 1,
+            "match": "name",
+            "path_prefix": f"/api/v2/dataactions/{DIFFERING}",
+        }
     )
     result = _apply(pipeline, DIFFERING)
     metadata = _metadata(result)
@@ -144,11 +171,14 @@ def test_a_concurrent_edit_is_reread_and_retried(pipeline: Pipeline) -> None:
         1,
         2,
     )
+    assert metadata["kept_concurrent_edit_of"] == "name"
     live = _live(pipeline, DIFFERING).json()
     assert live["conditions"] == _repo_tree(DIFFERING)
-    assert live["version"] == metadata["version"]
-    assert _statuses(pipeline).get("409") == 1
-    assert _drift(result).passed
+    assert live["name"] == f"{before['name']} (edited)"
+    assert live["version"] == metadata["version"] == before["version"] + 2
+    drift = _drift(result)  # the kept rename is a difference from the repo, and says so
+    assert not drift.passed
+    assert "(edited)" in str(drift.metadata["diff"].value)
 
 
 def test_drift_after_an_out_of_band_edit_names_the_editor_then_reapply_clears_it(

@@ -62,8 +62,8 @@ def run_apply(
         )
     except RulesInvalid as exc:
         raise dg.Failure(description=str(exc), allow_retries=False) from None
-    except ApplyConflict as exc:
-        raise dg.Failure(description=str(exc), allow_retries=True) from None
+    except ApplyConflict as exc:  # a colleague's edit of what we change waits for a person
+        raise dg.Failure(description=str(exc), allow_retries=not exc.overlap) from None
     except ApiError as exc:
         raise dg.Failure(
             description=f"Data action {path.stem} on {target}: {exc}",
@@ -85,6 +85,7 @@ def _metadata(applied: AppliedRule) -> dict[str, Any]:
         "version": outcome.version_after,
         "put_attempts": outcome.attempts,
         "conflicts_409": outcome.conflicts,
+        "kept_concurrent_edit_of": ", ".join(outcome.kept) or "none",
         "confirmed_by": confirmation.actor_id if confirmation else "not confirmed",
         "audit_seq": applied.audit_seq if applied.audit_seq is not None else "none",
         "requests": int(stats.get("requests", 0)),

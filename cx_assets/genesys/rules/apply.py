@@ -2,9 +2,11 @@
 
 Apply: read the action (and its ETag), diff; nothing to do if equal; otherwise PUT with
 `If-Match`. A 409 means someone changed the action between our read and our write: read it
-again, diff again (their edit may already be ours, or may be something else we must now
-overwrite knowingly) and try again, at most `max_attempts` writes. The server's audit log is
-then asked who made the new version, to confirm the change landed as ours.
+again and merge by unit (`merge.py`: the action's name, its conditions). An edit of what we do
+not change is kept and ours re-applied on top (at most `max_attempts` writes); an edit of what
+we change stops with `ApplyConflict` and both versions, never overwritten (docs/decisions.md:
+overwriting a colleague's edit is a decision for a person). The server's audit log is then asked
+who made the new version, to confirm the change landed as ours.
 
 Drift: the same diff without writing; when live differs, the newest successful update in the
 vendor's audit log says who changed it and when.
@@ -14,11 +16,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+import yaml
 
 from cx_assets.genesys.rules.diff import RuleDiff, desired_payload, diff_rule
-from cx_assets.genesys.rules.model import Rule
-from cx_assets.genesys.rules.tutorial import AuditRecord, DataActionsClient, LiveAction
+from cx_assets.genesys.rules.merge import UnitConflict, plan_merge
+from cx_assets.genesys.rules.model import Rule, from_api, to_api
+from cx_assets.genesys.rules.tutorial import AuditRecord, DataAction, DataActionsClient, LiveAction
 from cx_assets.http.errors import ApiError, ConflictError
 
 log = logging.getLogger(__name__)
@@ -27,13 +32,20 @@ DEFAULT_MAX_ATTEMPTS = 3
 
 
 class ApplyConflict(RuntimeError):
-    """Every attempt met a concurrent edit (409); nothing of ours was written."""
+    """Nothing of ours was written. `overlap`: a colleague changed what the rule changes (a
+    person decides; no retry); else every write met yet another concurrent edit."""
+
+    def __init__(self, message: str, *, overlap: bool, conflicts: tuple[UnitConflict, ...] = ()):
+        super().__init__(message)
+        self.overlap = overlap
+        self.conflicts = conflicts
 
 
 @dataclass(frozen=True)
 class ApplyOutcome:
     """What one apply did. `status`: `unchanged` (live already matched), `dry_run` (differs,
-    not written) or `applied`. `diff` is the diff that was (or would be) applied."""
+    not written) or `applied`. `diff` is the diff that was (or would be) applied; `kept` the
+    units of a concurrent edit that were kept under ours."""
 
     action_id: str
     status: Literal["unchanged", "dry_run", "applied"]
@@ -43,6 +55,7 @@ class ApplyOutcome:
     attempts: int
     conflicts: int
     confirmation: AuditRecord | None = None
+    kept: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -75,6 +88,43 @@ class DriftReport:
         )
 
 
+def _units(rule: Rule, action: DataAction) -> dict[str, Any]:
+    """The live action in merge units; a tree we cannot read is its raw self (it differs)."""
+    try:
+        conditions: Any = to_api(from_api(action.conditions)) if action.conditions else None
+    except ValueError:
+        conditions = {"unreadable": action.conditions}
+    units: dict[str, Any] = {"conditions": conditions}
+    if rule.name is not None:
+        units["name"] = action.name
+    return units
+
+
+def _repo_units(rule: Rule) -> dict[str, Any]:
+    units: dict[str, Any] = {"conditions": to_api(rule.conditions)}
+    if rule.name is not None:
+        units["name"] = rule.name
+    return units
+
+
+def _conflict(
+    rule: Rule, read: int, latest: int, conflicts: tuple[UnitConflict, ...]
+) -> ApplyConflict:
+    both = yaml.safe_dump(
+        {c.unit: {"live (theirs)": c.theirs, "repo (ours)": c.ours} for c in conflicts},
+        sort_keys=False,
+        allow_unicode=True,
+    )
+    return ApplyConflict(
+        f"data action {rule.action_id}: changed between our read (version {read}) and our write "
+        f"(now version {latest}) in what the repo also changes: "
+        f"{', '.join(c.unit for c in conflicts)}. Nothing was written; decide which to keep "
+        f"(edit {rule.source}, or re-run to apply the repo over their edit).\n{both}",
+        overlap=True,
+        conflicts=conflicts,
+    )
+
+
 def apply_rule(
     client: DataActionsClient,
     rule: Rule,
@@ -85,39 +135,62 @@ def apply_rule(
 ) -> ApplyOutcome:
     """Make the live action equal `rule` (or, with `dry_run`, only say how it differs).
 
-    Raises `ApplyConflict` after `max_attempts` PUTs that each met a 409, and `ApiError` for
-    anything else the server refuses (a 422 names the node path and the rule).
+    Raises `ApplyConflict` when a concurrent edit touched what we change, or after
+    `max_attempts` PUTs that each met a 409; `ApiError` for anything else the server refuses
+    (a 422 names the node path and the rule).
     """
     if max_attempts < 1:
         raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
-    body = desired_payload(rule)
-    conflicts = 0
-    first_version: int | None = None
+    live = client.get_action(rule.action_id)
+    version = live.action.version
+    diff = diff_rule(rule, live.action)
+    if not diff.differs:
+        return ApplyOutcome(rule.action_id, "unchanged", diff, version, version, 0, 0)
+    if dry_run:
+        return ApplyOutcome(rule.action_id, "dry_run", diff, version, version, 0, 0)
+    base, ours = _units(rule, live.action), _repo_units(rule)
+    wanted = desired_payload(rule)
+    ours_changed = {k for k in ours if ours[k] != base.get(k)}
+    latest, conflicts, kept = live, 0, set()
     for attempt in range(1, max_attempts + 1):
-        live = client.get_action(rule.action_id)
-        version = live.action.version
-        first_version = version if first_version is None else first_version
-        diff = diff_rule(rule, live.action)
-        if not diff.differs:
-            return ApplyOutcome(
-                rule.action_id, "unchanged", diff, first_version, version, attempt - 1, conflicts
-            )
-        if dry_run:
-            return ApplyOutcome(rule.action_id, "dry_run", diff, version, version, 0, 0)
+        conditions = (
+            wanted["conditions"] if "conditions" in ours_changed else latest.action.conditions
+        )
+        name = wanted.get("name") if "name" in ours_changed else None
         try:
             written = client.put_action(
-                rule.action_id, body["conditions"], etag=live.etag, name=body.get("name")
+                rule.action_id, conditions or {}, etag=latest.etag, name=name
             )
         except ConflictError as exc:
             conflicts += 1
+            latest = client.get_action(rule.action_id)
+            plan = plan_merge(base, ours, _units(rule, latest.action))
+            if not plan.clean:
+                raise _conflict(rule, version, latest.action.version, plan.conflicts) from None
             log.warning(
-                "data action %s changed while we applied it (attempt %d of %d): %s; "
-                "re-reading and diffing again",
+                "data action %s changed while we applied it (attempt %d of %d: %s); their edit "
+                "touched %s, not what we change: re-applying on top",
                 rule.action_id,
                 attempt,
                 max_attempts,
                 exc.message,
+                ", ".join(sorted(plan.theirs_changed)),
             )
+            kept |= plan.theirs_changed
+            ours_changed = set(plan.ours_changed)
+            if not ours_changed:
+                now = latest.action.version
+                return ApplyOutcome(
+                    rule.action_id,
+                    "unchanged",
+                    diff,
+                    version,
+                    now,
+                    attempt,
+                    conflicts,
+                    None,
+                    tuple(sorted(kept)),
+                )
             continue
         confirmation = _confirm(client, written) if confirm else None
         return ApplyOutcome(
@@ -129,10 +202,12 @@ def apply_rule(
             attempt,
             conflicts,
             confirmation,
+            tuple(sorted(kept)),
         )
     raise ApplyConflict(
         f"data action {rule.action_id}: every one of {max_attempts} write(s) met a concurrent "
-        f"edit (409 on If-Match); nothing was written. Re-run when the other editor is done."
+        f"edit (409 on If-Match); nothing was written. Re-run when the other editor is done.",
+        overlap=False,
     )
 
 

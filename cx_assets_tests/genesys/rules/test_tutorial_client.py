@@ -80,7 +80,12 @@ def test_every_put_meeting_a_concurrent_edit_gives_up_after_the_bound(
     emulator: EmulatorServer,
 ) -> None:
     emulator.add_faults(
-        {"kind": "concurrent_edit", "count": 5, "path_prefix": f"/api/v2/dataactions/{ACTION}"}
+        {
+            "kind": "concurrent_edit",
+            "count": 5,
+            "match": "name",
+            "path_prefix": f"/api/v2/dataactions/{ACTION}",
+        }
     )
     with client_for(emulator) as client:
         live = client.get_action(ACTION)
@@ -90,9 +95,67 @@ def test_every_put_meeting_a_concurrent_edit_gives_up_after_the_bound(
                 "conditions": {"not": to_readable(from_api(live.action.conditions or {}))},
             }
         )
-        with pytest.raises(ApplyConflict, match="every one of 2 write"):
+        with pytest.raises(ApplyConflict, match="every one of 2 write") as raised:
             apply_rule(client, rule, max_attempts=2)
+    assert not raised.value.overlap
     assert emulator.stats()["by_status"].get("409") == 2
+
+
+def test_a_concurrent_edit_of_the_conditions_is_reported_not_overwritten(
+    emulator: EmulatorServer,
+) -> None:
+    emulator.add_faults(
+        {"kind": "concurrent_edit", "count": 1, "path_prefix": f"/api/v2/dataactions/{ACTION}"}
+    )
+    with client_for(emulator) as client:
+        live = client.get_action(ACTION)
+        rule = parse_rule(
+            {
+                "action_id": ACTION,
+                "conditions": {"not": to_readable(from_api(live.action.conditions or {}))},
+            },
+            source="rules/route-vip.yaml",
+        )
+        with pytest.raises(ApplyConflict) as raised:
+            apply_rule(client, rule)
+        theirs = client.get_action(ACTION)
+    assert raised.value.overlap
+    assert [c.unit for c in raised.value.conflicts] == ["conditions"]
+    message = str(raised.value)
+    assert f"version {live.action.version}" in message
+    assert f"now version {theirs.action.version}" in message
+    assert "Nothing was written" in message and "rules/route-vip.yaml" in message
+    assert theirs.action.version == live.action.version + 1  # their edit, not ours
+    assert theirs.action.conditions != to_api(rule.conditions)
+    assert emulator.stats()["by_status"].get("409") == 1
+
+
+def test_a_concurrent_rename_is_kept_and_our_conditions_applied_on_top(
+    emulator: EmulatorServer,
+) -> None:
+    emulator.add_faults(
+        {
+            "kind": "concurrent_edit",
+            "count": 1,
+            "match": "name",
+            "path_prefix": f"/api/v2/dataactions/{ACTION}",
+        }
+    )
+    with client_for(emulator) as client:
+        live = client.get_action(ACTION)
+        rule = parse_rule(
+            {
+                "action_id": ACTION,
+                "name": live.action.name,
+                "conditions": {"not": to_readable(from_api(live.action.conditions or {}))},
+            }
+        )
+        outcome = apply_rule(client, rule)
+        after = client.get_action(ACTION).action
+    assert (outcome.status, outcome.conflicts, outcome.kept) == ("applied", 1, ("name",))
+    assert after.conditions == to_api(rule.conditions)
+    assert after.name == f"{live.action.name} (edited)"
+    assert after.version == live.action.version + 2
 
 
 def test_a_rule_on_the_seeded_cycle_is_refused_before_any_put(emulator: EmulatorServer) -> None:
