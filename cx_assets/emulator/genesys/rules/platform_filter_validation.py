@@ -21,8 +21,8 @@ from cx_assets.emulator.genesys.rules.platform_checks import (
     string,
     text,
 )
+from cx_assets.emulator.genesys.rules.platform_enums import OPERATORS, SERVER_MEMBERS
 from cx_assets.emulator.genesys.rules.platform_seed import CONTACT_LISTS
-from cx_assets.emulator.genesys.rules.platform_validation import OPERATORS, SERVER_MEMBERS
 
 SOURCE_TYPES = ("ContactList", "ContactListTemplate")
 FILTER_TYPES = ("AND", "OR")

@@ -26,6 +26,7 @@ from typing import Any
 from cx_assets.emulator.errors import ApiError
 from cx_assets.emulator.genesys.rules import platform_audits as audits
 from cx_assets.emulator.genesys.rules.platform_checks import refuse
+from cx_assets.emulator.genesys.rules.platform_enums import SERVER_MEMBERS
 from cx_assets.emulator.genesys.rules.platform_filter_validation import contact_list_filter
 from cx_assets.emulator.genesys.rules.platform_pointer import set_existing
 from cx_assets.emulator.genesys.rules.platform_seed import (
@@ -35,7 +36,7 @@ from cx_assets.emulator.genesys.rules.platform_seed import (
     seed_filter,
     seed_rule_set,
 )
-from cx_assets.emulator.genesys.rules.platform_validation import SERVER_MEMBERS, rule_set
+from cx_assets.emulator.genesys.rules.platform_validation import rule_set
 
 OUTBOUND = "/api/v2/outbound"
 
