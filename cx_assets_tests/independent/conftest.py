@@ -24,3 +24,13 @@ def independent_cxone() -> Iterator[RunningCxone]:
     """The independent CXone platform server on a free loopback port, every quirk on."""
     with serve_cxone() as running:
         yield running
+
+
+@pytest.fixture
+def independent_genesys_rules() -> Iterator[RunningServer]:
+    """The independent rules server (rule sets, filters, contact lists, actions, audits) on a
+    free loopback port, every quirk on; `.server` is its `RulesServer` admin surface."""
+    from cx_assets_tests.independent.genesys_rules_server import serve_rules
+
+    with serve_rules() as running:
+        yield running
