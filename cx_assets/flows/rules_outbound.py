@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cx_assets.catalog.audit import append_audit
-from cx_assets.catalog.connection import write_transaction
+from cx_assets.catalog.rules import FLOW, last_known_id, record_rules_event  # noqa: F401
 from cx_assets.flows.context import ProgressLog
 from cx_assets.genesys.rules.model import RulesInvalid
 from cx_assets.genesys.rules.outbound_apply import (
@@ -28,11 +27,10 @@ from cx_assets.genesys.rules.outbound_apply import (
     drift_of,
     resolve,
 )
-from cx_assets.genesys.rules.outbound_model import FilterDoc, RuleSetDoc, load_doc
+from cx_assets.genesys.rules.outbound_model import load_doc
 from cx_assets.genesys.rules.platform import LABELS, Kind, OutboundRulesClient, RulesSettings
 from cx_assets.http.client import ApiClient
 
-FLOW = "rules"
 ApiClientFactory = Callable[[Sequence[str]], AbstractContextManager[ApiClient]]
 
 
@@ -43,8 +41,9 @@ class AppliedOutbound:
     audit_seq: int | None
 
 
-def _entity(kind: Kind, entity_id: str | None, doc: RuleSetDoc | FilterDoc) -> str:
-    return f"{kind}:{entity_id or doc.name}"
+def file_key(kind: Kind, path: Path) -> str:
+    """`rule_set/spring-renewals`: the file's identity in the catalog, whatever the checkout."""
+    return f"{kind}/{path.stem}"
 
 
 def apply_outbound_file(
@@ -62,20 +61,23 @@ def apply_outbound_file(
 ) -> AppliedOutbound:
     """Validate the file against the org and apply it (or with `dry_run` only diff it)."""
     doc = load_doc(kind, path)
+    key = file_key(kind, path)
+    known = last_known_id(catalog_path, kind, key)
     with api_client(()) as api:
         client = OutboundRulesClient(api, settings)
-        resolved = resolve(client, kind, doc, str(path))
+        resolved = resolve(client, kind, doc, str(path), known_id=known)
         try:
             outcome = apply_target(client, resolved, dry_run=dry_run, max_attempts=max_attempts)
         except OutboundConflict as exc:
-            _record(
+            record_rules_event(
                 catalog_path,
-                "apply_conflict",
-                kind,
-                resolved.entity_id,
-                doc,
-                run_id,
-                {
+                action="apply_conflict",
+                kind=kind,
+                entity_id=resolved.entity_id,
+                file_key=key,
+                details={
+                    "name": doc.name,
+                    "run_id": run_id,
                     "rule_file": str(path),
                     "version_read": exc.versions[0],
                     "version_live": exc.versions[1],
@@ -98,14 +100,15 @@ def apply_outbound_file(
         log.info(f"Diff for {doc.name!r}:\n{outcome.diff}")
     audit_seq = None
     if outcome.changed:
-        audit_seq = _record(
+        audit_seq = record_rules_event(
             catalog_path,
-            "apply",
-            kind,
-            outcome.entity_id,
-            doc,
-            run_id,
-            {
+            action="apply",
+            kind=kind,
+            entity_id=outcome.entity_id,
+            file_key=key,
+            details={
+                "name": doc.name,
+                "run_id": run_id,
                 "rule_file": str(path),
                 "status": outcome.status,
                 "version_before": outcome.version_before,
@@ -119,26 +122,6 @@ def apply_outbound_file(
     return AppliedOutbound(outcome, stats, audit_seq)
 
 
-def _record(
-    catalog_path: Path,
-    action: str,
-    kind: Kind,
-    entity_id: str | None,
-    doc: RuleSetDoc | FilterDoc,
-    run_id: str,
-    details: dict[str, Any],
-) -> int:
-    with write_transaction(catalog_path) as con:
-        return append_audit(
-            con,
-            flow=FLOW,
-            action=action,
-            entity=_entity(kind, entity_id, doc),
-            actor="cx-assets",
-            details={"name": doc.name, "run_id": run_id, **details},
-        )
-
-
 @dataclass(frozen=True)
 class OutboundDriftResult:
     """`invalid` when the file does not parse or does not fit the org; else the drift."""
@@ -149,17 +132,22 @@ class OutboundDriftResult:
 
 
 def drift_of_outbound_file(
-    api_client: ApiClientFactory, kind: Kind, path: Path, settings: RulesSettings | None = None
+    api_client: ApiClientFactory,
+    kind: Kind,
+    path: Path,
+    catalog_path: Path,
+    settings: RulesSettings | None = None,
 ) -> OutboundDriftResult:
     """Compare the live entity with the file, naming who changed it last when they differ."""
     try:
         doc = load_doc(kind, path)
     except RulesInvalid as exc:
         return OutboundDriftResult(path, invalid=exc)
+    known = last_known_id(catalog_path, kind, file_key(kind, path))
     with api_client(()) as api:
         client = OutboundRulesClient(api, settings)
         try:
-            resolved = resolve(client, kind, doc, str(path))
+            resolved = resolve(client, kind, doc, str(path), known_id=known)
         except RulesInvalid as exc:
             return OutboundDriftResult(path, invalid=exc)
         return OutboundDriftResult(path, drift=drift_of(client, resolved))

@@ -9,7 +9,7 @@ from functools import partial
 
 import dagster as dg
 
-from cx_assets.defs.resources import GenesysCloudResource
+from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
 from cx_assets.defs.rules.outbound_assets import diff_markdown, require_platform
 from cx_assets.defs.rules.outbound_files import OutboundFile, outbound_files
@@ -18,10 +18,12 @@ from cx_assets.genesys.rules.platform import LABELS
 
 
 def evaluate_outbound_drift(
-    file: OutboundFile, genesys: GenesysCloudResource
+    file: OutboundFile, genesys: GenesysCloudResource, catalog: CatalogResource
 ) -> dg.AssetCheckResult:
     require_platform(genesys)
-    result = drift_of_outbound_file(partial(genesys.api_client, flow=FLOW), file.kind, file.path)
+    result = drift_of_outbound_file(
+        partial(genesys.api_client, flow=FLOW), file.kind, file.path, catalog.layout.catalog_path
+    )
     if result.drift is None:
         return dg.AssetCheckResult(
             passed=False, description=str(result.invalid), metadata={"rule_file": str(file.path)}
@@ -52,8 +54,8 @@ def build_outbound_drift_check(file: OutboundFile) -> dg.AssetChecksDefinition:
         description=f"Fails when the live outbound {LABELS[file.kind]} differs from "
         f"{file.path.name}, naming what differs and who changed it when (Genesys audit API).",
     )
-    def _drift(genesys: GenesysCloudResource) -> dg.AssetCheckResult:
-        return evaluate_outbound_drift(file, genesys)
+    def _drift(genesys: GenesysCloudResource, catalog: CatalogResource) -> dg.AssetCheckResult:
+        return evaluate_outbound_drift(file, genesys, catalog)
 
     return _drift
 

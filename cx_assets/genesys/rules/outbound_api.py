@@ -459,32 +459,35 @@ def rule_set_from_api(live: Mapping[str, Any], names: Names, *, with_queue: bool
     return _read(RuleSetDoc, data, "rule set")
 
 
-def filter_from_api(live: Mapping[str, Any], names: Names) -> FilterDoc:
-    clauses = []
-    for i, c in enumerate(_list(live.get("clauses"), "clauses")):
-        c = _mapping(c, f"clauses[{i}]")
-        where = []
-        for j, p in enumerate(_list(c.get("predicates"), f"clauses[{i}].predicates")):
-            at = f"clauses[{i}].predicates[{j}]"
-            p = _mapping(p, at)
-            where.append(
-                {
-                    "column": p.get("column"),
-                    "type": _lower(p.get("columnType") or "alphabetic", f"{at}.columnType"),
-                    "op": _lower(p.get("operator"), f"{at}.operator"),
-                    "not": bool(p.get("inverted", False)),
-                    **({"value": p["value"]} if p.get("value") is not None else {}),
-                    **_range_doc(p.get("range"), f"{at}.range", with_inclusive=True),
-                }
-            )
-        clauses.append(
-            {"match": _MATCH_OF.get(str(c.get("filterType", "AND")).lower()), "where": where}
+def clause_from_api(c: Any, where: str) -> Clause:
+    c = _mapping(c, where)
+    predicates = []
+    for j, p in enumerate(_list(c.get("predicates"), f"{where}.predicates")):
+        at = f"{where}.predicates[{j}]"
+        p = _mapping(p, at)
+        predicates.append(
+            {
+                "column": p.get("column"),
+                "type": _lower(p.get("columnType") or "alphabetic", f"{at}.columnType"),
+                "op": _lower(p.get("operator"), f"{at}.operator"),
+                "not": bool(p.get("inverted", False)),
+                **({"value": p["value"]} if p.get("value") is not None else {}),
+                **_range_doc(p.get("range"), f"{at}.range", with_inclusive=True),
+            }
         )
+    match = _MATCH_OF.get(str(c.get("filterType", "AND")).lower())
+    return _read(Clause, {"match": match, "where": predicates}, where)
+
+
+def filter_from_api(live: Mapping[str, Any], names: Names) -> FilterDoc:
     data = {
         "name": live.get("name"),
         "id": live.get("id"),
         "contact_list": names.contact_list_ref(_ref_id(live.get("contactList"), "contactList")),
         "match": _MATCH_OF.get(str(live.get("filterType", "AND")).lower()),
-        "clauses": clauses,
+        "clauses": [
+            clause_from_api(c, f"clauses[{i}]")
+            for i, c in enumerate(_list(live.get("clauses"), "clauses"))
+        ],
     }
     return _read(FilterDoc, data, "contact list filter")

@@ -153,9 +153,17 @@ def _action_refs(doc: RuleSetDoc | FilterDoc) -> list[tuple[str, Ref]]:
 
 
 def resolve(
-    client: OutboundRulesClient, kind: Kind, doc: RuleSetDoc | FilterDoc, source: str
+    client: OutboundRulesClient,
+    kind: Kind,
+    doc: RuleSetDoc | FilterDoc,
+    source: str,
+    *,
+    known_id: str | None = None,
 ) -> Target:
-    """Look up every name the document uses, once; `RulesInvalid` for what the org lacks."""
+    """Look up every name the document uses, once; `RulesInvalid` for what the org lacks.
+
+    `known_id`: the id this file's entity had when last applied; it finds the entity when its
+    name no longer does (renamed in the admin UI), so apply never creates a second one."""
     problems: list[RuleProblem] = []
 
     def problem(path: str, rule: str, message: str) -> None:
@@ -200,7 +208,7 @@ def resolve(
                 actions[action_id] = client.action(action_id)
             except NotFoundError:
                 problem(path, "data_action", f"data action {action_id} does not exist in the org")
-    entity_id = _target_id(client, kind, doc, problem)
+    entity_id = _target_id(client, kind, doc, problem, known_id)
     org = Org(Names(contact_lists, action_names), contact_list, actions)
     check = rule_set_problems if isinstance(doc, RuleSetDoc) else filter_problems
     problems.extend(check(doc, org, source))  # type: ignore[arg-type]
@@ -216,7 +224,11 @@ def _by_name(what: str, name: str, ids: list[str]) -> str:
 
 
 def _target_id(
-    client: OutboundRulesClient, kind: Kind, doc: RuleSetDoc | FilterDoc, problem: Any
+    client: OutboundRulesClient,
+    kind: Kind,
+    doc: RuleSetDoc | FilterDoc,
+    problem: Any,
+    known_id: str | None,
 ) -> str | None:
     if doc.id is not None:
         try:
@@ -227,7 +239,20 @@ def _target_id(
     ids = client.ids_named(kind, doc.name)
     if len(ids) > 1:
         problem("name", "name", _by_name(LABELS[kind], doc.name, ids))
-    return ids[0] if len(ids) == 1 else None
+    if ids or known_id is None:
+        return ids[0] if len(ids) == 1 else None
+    try:
+        renamed = client.get(kind, known_id)
+    except NotFoundError:
+        return None  # deleted since: apply creates it again
+    log.warning(
+        "no %s is named %r any more; %s (the one this file last applied) is now named %r",
+        LABELS[kind],
+        doc.name,
+        known_id,
+        renamed.head.name,
+    )
+    return renamed.id
 
 
 # -- apply -------------------------------------------------------------------------------------
@@ -279,7 +304,7 @@ def apply_target(
     for attempt in range(1, max_attempts + 1):
         try:
             written = client.put(
-                target.kind, live.id, put_body(doc, latest.raw, ours, ours_changed)
+                target.kind, live.id, put_body(doc, latest.raw, ours, ours_changed, names)
             )
         except StaleVersion as exc:
             latest = client.get(target.kind, live.id)
@@ -342,7 +367,7 @@ def _conflict(
 ) -> OutboundConflict:
     editor = ""
     try:
-        last = last_change(client.audits(target.kind, latest.id))
+        last = last_change(client.audits(target.kind, latest.id), client.own_client_id)
     except (ApiError, AuditQueryFailed) as exc:  # who it was is a courtesy: the conflict stands
         log.warning("could not ask the audit log who edited %s: %s", target.label, exc)
         last = None
@@ -369,13 +394,22 @@ def _conflict(
 # -- drift -------------------------------------------------------------------------------------
 
 
-def last_change(messages: list[AuditMessage]) -> AuditMessage | None:
-    """The newest successful change (create, update, …), by `eventDate` (order UNVERIFIED)."""
+def last_change(
+    messages: list[AuditMessage], own_client_id: str | None = None
+) -> AuditMessage | None:
+    """The newest successful change (create, update, …) by `eventDate` (order UNVERIFIED).
+
+    With `own_client_id`, changes our own OAuth client made without a user (our applies) are
+    passed over when any other exists: after an apply that kept a colleague's edit, the
+    difference is theirs, and so is the name the drift check should give."""
     ok = [m for m in messages if m.succeeded and m.event_date is not None]
-    return max(ok, key=lambda m: m.event_date, default=None)  # type: ignore[arg-type, return-value]
+    others = [m for m in ok if not (m.user is None and m.client and m.client.id == own_client_id)]
+    pool = others if own_client_id is not None and others else ok
+    return max(pool, key=lambda m: m.event_date, default=None)  # type: ignore[arg-type, return-value]
 
 
 def drift_of(client: OutboundRulesClient, target: Target) -> OutboundDrift:
+    """Live vs repo; on drift, who changed it last (not counting our own applies)."""
     doc, names = target.doc, target.org.names
     ours = repo_units(doc, names)
     if target.entity_id is None:
@@ -407,6 +441,6 @@ def drift_of(client: OutboundRulesClient, target: Target) -> OutboundDrift:
         live.version,
         diff,
         units,
-        last_change(messages),
+        last_change(messages, client.own_client_id),
         changes=messages,
     )

@@ -21,7 +21,7 @@ from cx_assets.genesys.rules.outbound_api import (
     Names,
     UnreadableLive,
     clause_api,
-    filter_from_api,
+    clause_from_api,
     filter_members,
     rule_api,
     rule_from_api,
@@ -78,11 +78,12 @@ def live_units(doc: RuleSetDoc | FilterDoc, raw: Mapping[str, Any], names: Names
                 units[key] = {"unreadable": str(exc)}
         return units
     units["match"] = str(raw.get("filterType", "AND")).upper()
-    try:
-        clauses = [clause_api(c) for c in filter_from_api(raw, names).clauses]
-    except UnreadableLive as exc:
-        clauses = [{"unreadable": str(exc)}]
-    units.update({f"{CLAUSE}{i + 1}": c for i, c in enumerate(clauses)})
+    clauses = raw.get("clauses") if isinstance(raw.get("clauses"), list) else []
+    for i, c in enumerate(clauses):
+        try:
+            units[f"{CLAUSE}{i + 1}"] = clause_api(clause_from_api(c, f"clauses[{i}]"))
+        except UnreadableLive as exc:
+            units[f"{CLAUSE}{i + 1}"] = {"unreadable": str(exc)}
     return units
 
 
@@ -128,9 +129,13 @@ def put_body(
     latest: Mapping[str, Any],
     ours: Mapping[str, Any],
     ours_changed: Collection[str],
+    names: Names,
 ) -> dict[str, Any]:
     """`latest` (the entity as last read, its `version` included) with the units in
-    `ours_changed` replaced by the repo's (`ours`), rules matched by name keeping their ids."""
+    `ours_changed` replaced by the repo's (`ours`), rules matched by name keeping their ids.
+
+    What we keep of theirs goes back with the members we know in our spelling (enums as the
+    contract writes them, defaults filled in) and every member we do not know as read."""
     body = copy.deepcopy(dict(latest))
     if "name" in ours_changed:
         body["name"] = ours["name"]
@@ -139,24 +144,45 @@ def put_body(
     if isinstance(doc, RuleSetDoc):
         if "queue" in ours_changed:
             body["queue"] = checked_ref({"id": ours["queue"]})
-        body["rules"] = _merged_rules(latest.get("rules"), ours, ours_changed)
+        body["rules"] = _merged_rules(latest.get("rules"), ours, ours_changed, names)
         return body
     body["sourceType"] = "ContactList"
-    if "match" in ours_changed:
-        body["filterType"] = ours["match"]
+    body["filterType"] = (
+        ours["match"] if "match" in ours_changed else str(latest.get("filterType", "AND")).upper()
+    )
     body["clauses"] = _merged_clauses(latest.get("clauses"), ours, ours_changed)
     return body
 
 
+def overlay(raw: Any, canonical: Any) -> Any:
+    """`canonical` laid over `raw`: its members win, members only `raw` has are kept (lists
+    of the same length item by item, else the canonical list)."""
+    if isinstance(raw, Mapping) and isinstance(canonical, Mapping):
+        out = dict(raw)
+        for key, value in canonical.items():
+            out[key] = overlay(raw.get(key), value)
+        return out
+    if isinstance(raw, list) and isinstance(canonical, list) and len(raw) == len(canonical):
+        return [overlay(r, c) for r, c in zip(raw, canonical, strict=True)]
+    return copy.deepcopy(canonical)
+
+
+def _kept_rule(raw: Any, names: Names, index: int) -> Any:
+    try:
+        return overlay(raw, rule_api(rule_from_api(raw, names, f"rules[{index}]"), names))
+    except UnreadableLive:
+        return raw  # a rule we cannot read travels back exactly as read
+
+
 def _merged_rules(
-    latest: Any, ours: Mapping[str, Any], changed_units: Collection[str]
+    latest: Any, ours: Mapping[str, Any], changed_units: Collection[str], names: Names
 ) -> list[Any]:
     rules: list[Any] = []
     placed: set[str] = set()
-    for raw in latest if isinstance(latest, list) else []:
+    for i, raw in enumerate(latest if isinstance(latest, list) else []):
         key = RULE + str(raw.get("name")) if isinstance(raw, Mapping) else None
         if key is None or key not in changed_units:
-            rules.append(raw)  # a rule we do not change travels back as read
+            rules.append(_kept_rule(raw, names, i))
         elif key in ours:
             rule = dict(ours[key])
             if isinstance(raw.get("id"), str):
@@ -182,8 +208,15 @@ def _merged_clauses(
             if key in ours:
                 clauses.append(checked_clause(dict(ours[key])))
         elif n <= len(raw):
-            clauses.append(raw[n - 1])
+            clauses.append(_kept_clause(raw[n - 1]))
     return clauses
+
+
+def _kept_clause(raw: Any) -> Any:
+    try:
+        return overlay(raw, clause_api(clause_from_api(raw, "clause")))
+    except UnreadableLive:
+        return raw
 
 
 def create_body(doc: RuleSetDoc | FilterDoc, names: Names) -> dict[str, Any]:

@@ -126,6 +126,11 @@ class OutboundRulesClient:
         self.api = api
         self.settings = settings or RulesSettings()
 
+    @property
+    def own_client_id(self) -> str | None:
+        """Our OAuth client id, as the audit API names the changes we make."""
+        return getattr(self.api.auth, "client_id", None)
+
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             return self.api.request(method, path, **kwargs)

@@ -68,7 +68,7 @@ def test_an_edit_of_another_rule_is_kept_and_ours_applied_on_top() -> None:
     assert plan.clean
     assert plan.ours_changed == {SKIP}
     assert plan.theirs_changed == {BUSY}
-    body = put_body(doc, theirs_raw, ours, plan.ours_changed)
+    body = put_body(doc, theirs_raw, ours, plan.ours_changed, names)
     assert body["version"] == 5 and body["newFeature"] is True
     assert body["rules"][0]["id"] == "rule-0"
     assert body["rules"][0]["conditions"][0]["predicates"][0]["comparisonValue"] == "false"
@@ -116,7 +116,7 @@ def test_a_rule_removed_from_the_repo_is_removed_and_a_new_one_added() -> None:
         plan_merge(live_units(doc, live, names), ours, live_units(doc, live, names)).ours_changed
     )
     assert changed == {BUSY, "rule Callback on busy"}
-    body = put_body(doc, live, ours, changed)
+    body = put_body(doc, live, ours, changed, names)
     assert [r["name"] for r in body["rules"]] == [
         "Skip accounts paid this month",
         "Callback on busy",
