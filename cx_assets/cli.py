@@ -57,7 +57,7 @@ def _report_runs(runs: list) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from cx_assets import catalog_cli, demo, demo_privacy, demo_rules
+    from cx_assets import catalog_cli, demo, demo_outbound, demo_privacy, demo_rules
     from cx_assets.emulator import EmulatorProcess
 
     data_dir = settings.data_dir()
@@ -75,6 +75,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         demo.print_queries(catalog, demo.CXONE_QUERIES)
         code |= demo.run_report(env, args.parallel, _report_runs)
         code |= demo_rules.demo_data_actions(env, emulator.url)
+        code |= demo_outbound.demo_outbound(env, emulator.url)
         code |= demo_privacy.demo_privacy(env, emulator.url)
     print("\nThe governance trail:")
     code |= catalog_cli.audit_verify(["--catalog", str(catalog)])

@@ -20,6 +20,7 @@ import httpx
 from cx_assets.defs import rules
 from cx_assets.defs.resources import GenesysCloudResource
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
+from cx_assets.defs.rules.rule_files import rule_files
 from cx_assets.demo import QUIET, demo_instance, demo_resources, print_table, run_line
 from cx_assets.genesys.rules.tutorial import APPLY_SCOPES, DataActionsClient
 from cx_assets.http.errors import ApiError, ConflictError
@@ -39,18 +40,18 @@ DATA_ACTION_AUDIT_SQL = """
     ) ORDER BY seq"""
 
 
-def _indent(text: str, prefix: str = "      ") -> str:
+def indent(text: str, prefix: str = "      ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def _meta(metadata: dict[str, Any], name: str, default: Any = None) -> Any:
+def meta(metadata: dict[str, Any], name: str, default: Any = None) -> Any:
     value = metadata.get(name)
     return default if value is None else getattr(value, "value", value)
 
 
-def _diff_text(metadata: dict[str, Any]) -> str:
+def diff_text(metadata: dict[str, Any]) -> str:
     """The diff as plain text (metadata holds it as a fenced markdown block)."""
-    text = str(_meta(metadata, "diff", ""))
+    text = str(meta(metadata, "diff", ""))
     return text.removeprefix("```diff\n").removesuffix("\n```")
 
 
@@ -67,18 +68,18 @@ def _print_apply(result: dg.ExecuteInProcessResult) -> None:
     for event in result.get_asset_materialization_events():
         metadata = event.materialization.metadata
         action = event.asset_key.path[-1]
-        before, after = _meta(metadata, "version_before"), _meta(metadata, "version")
-        status = _meta(metadata, "status")
+        before, after = meta(metadata, "version_before"), meta(metadata, "version")
+        status = meta(metadata, "status")
         if status != "applied":
             print(f"  {action:<22} {status:<10} version {after}")
             continue
         print(
             f"  {action:<22} {status:<10} version {before} -> {after}  "
-            f"({_meta(metadata, 'put_attempts', 0)} PUT with If-Match, "
-            f"{_meta(metadata, 'conflicts_409', 0)} conflict(s); vendor audit confirms "
-            f"{_meta(metadata, 'confirmed_by')})"
+            f"({meta(metadata, 'put_attempts', 0)} PUT with If-Match, "
+            f"{meta(metadata, 'conflicts_409', 0)} conflict(s); vendor audit confirms "
+            f"{meta(metadata, 'confirmed_by')})"
         )
-        print(_indent(_diff_text(metadata)))
+        print(indent(diff_text(metadata)))
 
 
 def _colleague_edits(emulator_url: str, genesys: GenesysCloudResource, action_id: str) -> int:
@@ -117,10 +118,10 @@ def _drift_outcome(result: dg.ExecuteInProcessResult) -> tuple[list[str], list[s
             continue
         drifted.append(action)
         print(
-            f"  drift detected on {action}, changed by {_meta(metadata, 'changed_by')} "
-            f"at {_meta(metadata, 'changed_at')} (live version {_meta(metadata, 'live_version')})"
+            f"  drift detected on {action}, changed by {meta(metadata, 'changed_by')} "
+            f"at {meta(metadata, 'changed_at')} (live version {meta(metadata, 'live_version')})"
         )
-        print(_indent(_diff_text(metadata)))
+        print(indent(diff_text(metadata)))
     print(f"  matching the repo: {', '.join(sorted(clean)) or 'none'}")
     return drifted, clean
 
@@ -137,7 +138,8 @@ def demo_data_actions(env: dict[str, str], emulator_url: str) -> int:
     ok = True
     with demo_instance(env) as instance:
         print(
-            f"\nData action rules: apply the repo's {len(rules.ASSETS)} rule files\n"
+            f"\nData action rules (tutorial mode): apply the repo's {len(rule_files())} rule "
+            "files\n"
             "  data_action_apply_job: validate, diff, PUT with If-Match, then check for drift"
         )
         applied = defs.resolve_job_def("data_action_apply_job").execute_in_process(

@@ -17,6 +17,7 @@ import pytest
 from cx_assets.catalog import privacy as cat
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
 from cx_assets.defs.rules.rule_files import RULES_DIR, asset_key_for
+from cx_assets.demo_outbound import EDITOR, RULE_SET_ID, demo_outbound
 from cx_assets.demo_privacy import DEMO_EMAIL, DEMO_PHONE, DEMO_SUBJECT, demo_privacy
 from cx_assets.demo_rules import DRIFT_ACTION, EMULATOR_OTHER_EDITOR, demo_data_actions
 from cx_assets.flows.privacy_steps import REQUIRED_TRAIL
@@ -46,6 +47,25 @@ def test_data_action_demo_applies_then_shows_the_drift(
     assert record.evaluation.metadata["changed_by"].value == EMULATOR_OTHER_EDITOR
     assert f"drift detected on {DRIFT_ACTION}, changed by {EMULATOR_OTHER_EDITOR}" in out
     assert "+++ repo" in out and "version 1 -> 2" in out
+
+
+def test_outbound_demo_applies_shows_the_editor_of_a_drift_and_reports_a_conflict(
+    pipeline: Pipeline, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert demo_outbound(_env(pipeline, tmp_path), pipeline.emulator.url) == 0
+    out = capsys.readouterr().out
+    rows = pipeline.sql("SELECT action, entity FROM audit_log WHERE flow = 'rules' ORDER BY seq")
+    filter_id = "f1170001-0000-4000-8000-000000000001"
+    assert sorted(rows[:2]) == [
+        ("apply", f"contact_list_filter:{filter_id}"),
+        ("apply", f"rule_set:{RULE_SET_ID}"),
+    ]
+    assert rows[2:] == [("apply_conflict", f"rule_set:{RULE_SET_ID}")]
+    assert "dry_run" in out and "+++ repo" in out
+    assert f"changed by {EDITOR['name']}" in out
+    assert "Nothing was written" in out
+    puts = pipeline.emulator.stats()["outbound_puts"]
+    assert [p["status"] for p in puts] == [200, 200, 409]  # the conflict was never retried
 
 
 def test_privacy_demo_delivers_one_request_per_mode_with_its_trail(

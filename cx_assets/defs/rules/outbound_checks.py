@@ -14,6 +14,7 @@ from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
 from cx_assets.defs.rules.outbound_assets import diff_markdown, require_platform
 from cx_assets.defs.rules.outbound_files import OutboundFile, outbound_files
 from cx_assets.flows.rules_outbound import FLOW, drift_of_outbound_file
+from cx_assets.genesys.rules.outbound_apply import when
 from cx_assets.genesys.rules.platform import LABELS
 
 
@@ -40,7 +41,7 @@ def evaluate_outbound_drift(
             "differing_units": ", ".join(drift.units) or "none",
             "diff": diff_markdown(drift.diff),
             "changed_by": last.who if last else "n/a",
-            "changed_at": last.event_date.isoformat() if last and last.event_date else "n/a",
+            "changed_at": when(last.event_date) if last and last.event_date else "n/a",
             "change": (last.action or "n/a") if last else "n/a",
             "audit_entries_read": len(drift.changes),
         },

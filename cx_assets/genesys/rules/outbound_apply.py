@@ -15,8 +15,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml
-
 from cx_assets.genesys.rules.merge import UnitConflict, plan_merge
 from cx_assets.genesys.rules.model import RuleProblem, RulesInvalid
 from cx_assets.genesys.rules.outbound_api import Names
@@ -28,6 +26,7 @@ from cx_assets.genesys.rules.outbound_diff import (
     live_units,
     put_body,
     repo_units,
+    unit_diff,
 )
 from cx_assets.genesys.rules.outbound_model import EntityRef, FilterDoc, Ref, RuleSetDoc
 from cx_assets.genesys.rules.outbound_validation import Org, filter_problems, rule_set_problems
@@ -120,7 +119,7 @@ class OutboundDrift:
             return f"{label}: live version {self.live_version} matches the repo"
         last = self.last_change
         who = (
-            f"last changed by {last.who} at {_when(last.event_date)} ({last.action or 'change'})"
+            f"last changed by {last.who} at {when(last.event_date)} ({last.action or 'change'})"
             if last
             else "who changed it is unknown "
             f"({self.audit_error or 'no successful change in the audit log'})"
@@ -129,7 +128,7 @@ class OutboundDrift:
         return f"{label}: live version {self.live_version} differs from the repo in {units}; {who}"
 
 
-def _when(moment: dt.datetime | None) -> str:
+def when(moment: dt.datetime | None) -> str:
     return moment.isoformat().replace("+00:00", "Z") if moment else "an unknown time"
 
 
@@ -372,14 +371,26 @@ def _conflict(
         log.warning("could not ask the audit log who edited %s: %s", target.label, exc)
         last = None
     if last is not None:
-        editor = f" by {last.who} at {_when(last.event_date)}"
-    both = yaml.safe_dump(
-        {
-            c.unit: {"live (theirs)": c.theirs, "repo (ours)": c.ours, "as we read it": c.base}
-            for c in conflicts
-        },
-        sort_keys=False,
-        allow_unicode=True,
+        editor = f" by {last.who} at {when(last.event_date)}"
+    both = "\n".join(
+        part
+        for c in conflicts
+        for part in (
+            unit_diff(
+                c.unit,
+                c.base,
+                c.theirs,
+                before_label=f"as we read it (version {read})",
+                after_label=f"their edit (version {latest.version})",
+            ),
+            unit_diff(
+                c.unit,
+                c.base,
+                c.ours,
+                before_label=f"as we read it (version {read})",
+                after_label=f"our change ({target.source})",
+            ),
+        )
     )
     return OutboundConflict(
         f"{target.label}: changed{editor} between our read (version {read}) and our write "

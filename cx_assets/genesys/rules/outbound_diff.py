@@ -112,7 +112,17 @@ def _unit_order(key: str) -> tuple[int, str]:
 
 
 def _dump(view: Mapping[str, Any]) -> list[str]:
+    if not view:
+        return []
     return yaml.safe_dump(dict(view), sort_keys=False, allow_unicode=True).splitlines()
+
+
+def unit_diff(unit: str, before: Any, after: Any, *, before_label: str, after_label: str) -> str:
+    """A unified diff of one unit's two values (absent: no lines)."""
+    old = _dump({unit: before}) if before is not None else []
+    new = _dump({unit: after}) if after is not None else []
+    lines = difflib.unified_diff(old, new, fromfile=before_label, tofile=after_label, lineterm="")
+    return "\n".join(lines)
 
 
 def changed_lines(text: str) -> int:
