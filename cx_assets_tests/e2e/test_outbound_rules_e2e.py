@@ -280,3 +280,17 @@ def test_a_missing_permission_is_named(tmp_path: Path) -> None:
         assert puts(pipeline) == []
     assert "outbound:ruleSet:edit" in message
     assert "add it to a role assigned to the OAuth client" in message
+
+
+def test_throttling_and_server_errors_still_apply_exactly_once(platform: Pipeline) -> None:
+    before = live(platform, "rule_set")["version"]
+    platform.emulator.add_faults(
+        {"kind": "http_429", "rate": 0.3, "retry_after": 0, "path_prefix": "/api/v2/outbound"},
+        {"kind": "http_5xx", "count": 2, "path_prefix": f"{PATHS['rule_set']}/{RULE_SET_ID}"},
+    )
+    metadata = metadata_of(apply(platform, RULE_SET_FILE))
+    assert metadata["status"] == "applied"
+    assert metadata["retries"] > 0
+    platform.emulator.clear_faults()
+    assert live(platform, "rule_set")["version"] == before + 1
+    assert [p["status"] for p in puts(platform)] == [200]

@@ -321,14 +321,16 @@ def apply_target(
                 ", ".join(sorted(plan.theirs_changed)) or "nothing we read",
                 latest.version,
             )
-            merged_over |= plan.theirs_changed
+            merged_over |= plan.theirs_changed - set(units)  # theirs, kept beside ours
             ours_changed = plan.ours_changed
-            if not ours_changed:  # their edit already made live what the repo says
+            if not ours_changed:
+                # Live now says what the repo says: our earlier write landed although its answer
+                # was lost, or someone made the same edit. Either way the repo's state is live.
                 return OutboundOutcome(
                     target.kind,
                     doc.name,
                     live.id,
-                    "unchanged",
+                    "applied",
                     diff,
                     units,
                     first_version,
