@@ -34,3 +34,14 @@ def independent_genesys_rules() -> Iterator[RunningServer]:
 
     with serve_rules() as running:
         yield running
+
+
+@pytest.fixture
+def independent_data_actions() -> Iterator[object]:
+    """The independent tutorial data actions server (datasets, data actions, webhooks, audits)
+    on a free loopback port, every quirk on; `.server` is its `DataActionsServer` admin
+    surface."""
+    from cx_assets_tests.independent.tutorial_data_actions_server import serve_data_actions
+
+    with serve_data_actions() as running:
+        yield running
