@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cx_assets.catalog.rules import FLOW, last_known_id, record_rules_event  # noqa: F401
+from cx_assets.catalog.rules import last_known_id, record_rules_event
 from cx_assets.flows.context import ProgressLog
 from cx_assets.genesys.rules.model import RulesInvalid
 from cx_assets.genesys.rules.outbound_apply import (
@@ -31,6 +31,8 @@ from cx_assets.genesys.rules.outbound_model import load_doc
 from cx_assets.genesys.rules.platform import LABELS, Kind, OutboundRulesClient, RulesSettings
 from cx_assets.http.client import ApiClient
 
+#: The API-mode seam's name for this flow (genesys/modes.py PLATFORM_FLOWS).
+FLOW = "rules"
 ApiClientFactory = Callable[[Sequence[str]], AbstractContextManager[ApiClient]]
 
 
