@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cx_assets.http.client import ApiClient
+from cx_assets.http.errors import UnreadableResponse
 from cx_assets.http.paths import path_segment
 
 DATASETS_PATH = "/api/v2/datasets"
@@ -43,6 +44,9 @@ def action_path(action_id: str) -> str:
 
 def webhook_path(webhook_id: str) -> str:
     return f"{WEBHOOKS_PATH}/{path_segment(webhook_id)}"
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Model(BaseModel):
@@ -85,12 +89,21 @@ class _ActionList(_Model):
 
 
 class DataAction(_Model):
-    """An action as served: `conditions` is the raw API condition tree (a node dict)."""
+    """An action as served: `conditions` is the raw API condition tree (a node dict). The
+    tutorial itself sends `conditions=[condition_matrix]`, a list of one node: read as that
+    node (a longer list has no reading the contract gives, and fails naming the field)."""
 
     id: str
     name: str = ""
     conditions: dict[str, Any] | None = None
     version: int
+
+    @field_validator("conditions", mode="before")
+    @classmethod
+    def _one_node_list(cls, value: Any) -> Any:
+        if isinstance(value, list) and len(value) <= 1:
+            return value[0] if value else None
+        return value
 
 
 @dataclass(frozen=True)
@@ -133,11 +146,10 @@ class DataActionsClient:
 
     def list_datasets(self) -> list[str]:
         """Every dataset id."""
-        body = self.api.get_json(DATASETS_PATH)
-        return [e.id for e in _EntityList.model_validate(body or {}).entities]
+        return [e.id for e in _parse(_EntityList, self.api.request("GET", DATASETS_PATH)).entities]
 
     def get_dataset(self, dataset_id: str) -> Dataset:
-        return Dataset.model_validate(self.api.get_json(dataset_path(dataset_id)))
+        return _parse(Dataset, self.api.request("GET", dataset_path(dataset_id)))
 
     def datasets(self) -> dict[str, Dataset]:
         """Every dataset with its fields and `derivedFrom` edges, by id (validation needs the
@@ -147,11 +159,11 @@ class DataActionsClient:
     # -- actions ---------------------------------------------------------------------------
 
     def list_actions(self) -> list[ActionSummary]:
-        return _ActionList.model_validate(self.api.get_json(DATAACTIONS_PATH) or {}).entities
+        return _parse(_ActionList, self.api.request("GET", DATAACTIONS_PATH)).entities
 
     def get_action(self, action_id: str) -> LiveAction:
         response = self.api.request("GET", action_path(action_id))
-        action = DataAction.model_validate(response.json())
+        action = _parse(DataAction, response)
         return LiveAction(action, _etag(response) or f'"{action.version}"')
 
     def put_action(
@@ -175,7 +187,7 @@ class DataActionsClient:
         response = self.api.request(
             "PUT", action_path(action_id), json=body, headers={"If-Match": etag}
         )
-        action = DataAction.model_validate(response.json())
+        action = _parse(DataAction, response)
         return LiveAction(action, _etag(response) or f'"{action.version}"')
 
     # -- webhooks and audits ---------------------------------------------------------------
@@ -192,7 +204,8 @@ class DataActionsClient:
         if headers:
             target["headers"] = dict(headers)
         body = {"name": name, "enabled": True, "events": [{"eventType": event_type}]}
-        return Webhook.model_validate(self.api.post_json(WEBHOOKS_PATH, {**body, "target": target}))
+        response = self.api.request("POST", WEBHOOKS_PATH, json={**body, "target": target})
+        return _parse(Webhook, response)
 
     def query_audits(
         self, entity_id: str, *, event_type: str = ACTION_UPDATED_EVENT, size: int = 25
@@ -201,7 +214,23 @@ class DataActionsClient:
         if not 1 <= size <= 100:
             raise ValueError(f"size must be 1..100, got {size}")
         body = {"query": {"entityId": entity_id, "eventType": event_type}, "size": size}
-        return _AuditList.model_validate(self.api.post_json(AUDITS_QUERY_PATH, body) or {}).entities
+        return _parse(_AuditList, self.api.request("POST", AUDITS_QUERY_PATH, json=body)).entities
+
+
+def _parse(model: type[M], response: httpx.Response) -> M:
+    """The body as `model`, or `UnreadableResponse` (not retried) naming the field."""
+    try:
+        return model.model_validate_json(response.content or b"null")
+    except ValidationError as exc:
+        where = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
+        )
+        raise UnreadableResponse(
+            response.status_code,
+            response.request.method,
+            str(response.request.url),
+            f"response cannot be read as {model.__name__}: {where}",
+        ) from None
 
 
 def _etag(response: httpx.Response) -> str | None:
