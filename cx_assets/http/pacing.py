@@ -24,8 +24,26 @@ class RateLimitWindow:
     reset_s: float
 
 
-def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitWindow | None:
-    """The window from either header family (any case); None when absent or malformed."""
+#: A reset above this is a moment (Unix epoch seconds), not a duration: 10^9 s is 2001-09-09,
+#: and no window lasts 31 years. Above 10^12 it is epoch milliseconds.
+EPOCH_SECONDS = 1e9
+EPOCH_MILLISECONDS = 1e12
+
+
+def reset_seconds(value: float, now: float) -> float:
+    """Seconds until the reset, whether the server sent a duration or an epoch time."""
+    if value >= EPOCH_MILLISECONDS:
+        value /= 1000.0
+    if value >= EPOCH_SECONDS:
+        return max(0.0, value - now)
+    return value
+
+
+def parse_rate_limit(
+    headers: Mapping[str, str], now: Callable[[], float] = time.time
+) -> RateLimitWindow | None:
+    """The window from either header family (any case); None when absent or malformed. The
+    reset may be seconds until it (Genesys) or the moment itself in epoch seconds or ms."""
     lower = {name.lower(): value for name, value in headers.items()}
     remaining = _number(lower.get("x-ratelimit-remaining"))
     reset = _number(lower.get("x-ratelimit-reset"))
@@ -37,7 +55,7 @@ def parse_rate_limit(headers: Mapping[str, str]) -> RateLimitWindow | None:
             reset = _number(lower.get("inin-ratelimit-reset"))
     if remaining is None or reset is None or reset < 0:
         return None
-    return RateLimitWindow(remaining=max(0, int(remaining)), reset_s=reset)
+    return RateLimitWindow(remaining=max(0, int(remaining)), reset_s=reset_seconds(reset, now()))
 
 
 def parse_budget(headers: Mapping[str, str]) -> int | None:

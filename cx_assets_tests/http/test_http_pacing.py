@@ -130,3 +130,24 @@ def test_concurrent_callers_get_distinct_slots() -> None:
     for t in threads:
         t.join()
     assert sorted(delays) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0]
+
+
+@pytest.mark.parametrize(
+    "reset",
+    ["30", "1764857130", "1764857130000"],
+    ids=["seconds", "epoch-seconds", "epoch-ms"],
+)
+def test_a_reset_is_read_as_seconds_or_as_an_epoch_time(reset: str) -> None:
+    now = 1764857100.0  # 30 s before the epoch values above
+    headers = {
+        "inin-ratelimit-count": "290",
+        "inin-ratelimit-allowed": "300",
+        "inin-ratelimit-reset": reset,
+    }
+    window = parse_rate_limit(headers, now=lambda: now)
+    assert window == RateLimitWindow(remaining=10, reset_s=30.0)
+
+
+def test_an_epoch_reset_already_past_means_now() -> None:
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1764857000"}
+    assert parse_rate_limit(headers, now=lambda: 1764857100.0) == RateLimitWindow(0, 0.0)
