@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(BIN)/cx-assets demo
 
 dev: $(STAMP)
-	$(BIN)/cx-assets dev
+	$(BIN)/cx-assets dev $(if $(PORT),--port $(PORT))
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/export_ingest.py

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -86,11 +87,45 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return code
 
 
+def _port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((settings.EMULATOR_HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+def dev_ports(ui_port: int | None) -> tuple[int, int]:
+    """(emulator port, UI port), or a ValueError in one line saying which is unusable and how
+    to choose another."""
+    emulator_port = settings.port_from_env(
+        settings.EMULATOR_PORT_ENV, settings.DEFAULT_EMULATOR_PORT
+    )
+    if ui_port is None:
+        ui_port = settings.port_from_env(settings.UI_PORT_ENV, settings.DEFAULT_UI_PORT)
+    for port, fix in (
+        (emulator_port, f"set {settings.EMULATOR_PORT_ENV}=<free port>"),
+        (ui_port, "run `make dev PORT=<free port>` (or cx-assets dev --port, CX_UI_PORT)"),
+    ):
+        if _port_taken(port):
+            raise ValueError(f"port {port} is already in use (another `make dev`?): {fix}")
+    if emulator_port == ui_port:
+        raise ValueError(f"the emulator and the UI cannot share port {ui_port}")
+    return emulator_port, ui_port
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from cx_assets.emulator import EmulatorProcess
 
+    try:
+        emulator_port, ui_port = dev_ports(args.port)
+    except ValueError as exc:
+        print(f"cx-assets dev: {exc}", file=sys.stderr)
+        return 2
+    args.port = ui_port
     data_dir = settings.data_dir()
-    with EmulatorProcess(state_dir=data_dir / "emulator", port=settings.EMULATOR_PORT) as emulator:
+    with EmulatorProcess(state_dir=data_dir / "emulator", port=emulator_port) as emulator:
         real = os.environ.get("GENESYS_REGION") or os.environ.get("GENESYS_API_URL")
         env = dict(os.environ) if real else _emulator_env(emulator.url)
         env["CX_DATA_DIR"] = str(data_dir)
@@ -139,7 +174,9 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="emulator + 7 days through Dagster + a DuckDB query")
     demo.add_argument("--parallel", type=int, default=2)
     dev = sub.add_parser("dev", help="the emulator and `dagster dev` together")
-    dev.add_argument("--port", type=int, default=3000)
+    dev.add_argument(
+        "--port", type=int, default=None, help="the UI's port (default CX_UI_PORT, 3000)"
+    )
     for name, help_text in PASSTHROUGH_HELP.items():
         sub.add_parser(name, help=help_text, add_help=False)
     return top

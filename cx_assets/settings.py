@@ -5,9 +5,34 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-#: Where `cx-assets emulator` listens unless told otherwise; the default Genesys base URL.
+#: Where `cx-assets dev` runs the emulator (`CX_EMULATOR_PORT`, default 8765); the default
+#: Genesys base URL. `cx-assets dev` refuses a value that is not a port, naming it.
 EMULATOR_HOST = "127.0.0.1"
-EMULATOR_PORT = 8765
+EMULATOR_PORT_ENV = "CX_EMULATOR_PORT"
+DEFAULT_EMULATOR_PORT = 8765
+#: The Dagster UI's port for `cx-assets dev` (`CX_UI_PORT`, or `--port`; default 3000).
+UI_PORT_ENV = "CX_UI_PORT"
+DEFAULT_UI_PORT = 3000
+
+
+def port_from_env(name: str, default: int) -> int:
+    """The port in `name`, or `default`; a value that is not 1..65535 is a ValueError naming it."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise ValueError(f"{name}={raw!r} is not a port (1 to 65535)")
+    return int(raw)
+
+
+def _emulator_port() -> int:
+    try:
+        return port_from_env(EMULATOR_PORT_ENV, DEFAULT_EMULATOR_PORT)
+    except ValueError:
+        return DEFAULT_EMULATOR_PORT  # `cx-assets dev` reports it; importing must not fail
+
+
+EMULATOR_PORT = _emulator_port()
 EMULATOR_URL = f"http://{EMULATOR_HOST}:{EMULATOR_PORT}"
 
 #: The emulator's built-in OAuth client: used only when no real credentials are set.

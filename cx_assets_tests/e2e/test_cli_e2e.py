@@ -7,6 +7,7 @@ reports each run's checks and exits 0 only when all passed, and `cx-assets sql` 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,37 @@ def test_materialize_rejects_a_reversed_range(tmp_path: Path) -> None:
     done = _cli(["materialize", "--start", "2024-05-03", "--end", "2024-05-01"], env)
     assert done.returncode != 0
     assert "before --start" in done.stderr
+
+
+def test_dev_with_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "CX_DATA_DIR": str(tmp_path / "data"), "CX_EMULATOR_PORT": str(port)}
+        emulator_taken = _cli(["dev"], env)
+        ui_taken = _cli(["dev", "--port", str(port)], {**env, "CX_EMULATOR_PORT": "0"})
+    assert emulator_taken.returncode == 2
+    assert emulator_taken.stderr.strip().splitlines() == [
+        f"cx-assets dev: port {port} is already in use (another `make dev`?): "
+        "set CX_EMULATOR_PORT=<free port>"
+    ]
+    assert ui_taken.returncode == 2
+    assert "CX_EMULATOR_PORT='0' is not a port" in ui_taken.stderr
+    assert "Traceback" not in emulator_taken.stderr + ui_taken.stderr
+
+
+def test_dev_names_a_taken_ui_port(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "CX_DATA_DIR": str(tmp_path / "data"), "CX_UI_PORT": str(port)}
+        env.pop("CX_EMULATOR_PORT", None)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            env["CX_EMULATOR_PORT"] = str(probe.getsockname()[1])
+        done = _cli(["dev"], env)
+    assert done.returncode == 2
+    assert f"port {port} is already in use" in done.stderr
+    assert "make dev PORT=<free port>" in done.stderr
