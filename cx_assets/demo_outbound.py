@@ -30,12 +30,14 @@ CALLBACK_OFFSET = "/rules/1/actions/0/properties/callbackOffset"
 #: The conflict run fails on purpose; its message is printed once, below, not as a stack trace.
 SILENT = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 RULES_AUDIT_SQL = """
-    SELECT seq, strftime(ts, '%Y-%m-%d %H:%M:%S') AS time, action, entity,
-           json_extract_string(details, '$.name') AS name,
-           json_extract(details, '$.version_before') AS version_before,
-           json_extract(details, '$.version_after') AS version_after,
-           json_extract_string(details, '$.units') AS units
-    FROM audit_log WHERE flow = 'rules' ORDER BY seq DESC LIMIT 6"""
+    SELECT * FROM (
+        SELECT seq, strftime(ts, '%Y-%m-%d %H:%M:%S') AS time, action, entity,
+               json_extract_string(details, '$.name') AS name,
+               json_extract(details, '$.version_before') AS version_before,
+               json_extract(details, '$.version_after') AS version_after,
+               json_extract_string(details, '$.units') AS units
+        FROM audit_log WHERE flow = 'rules' ORDER BY seq DESC LIMIT 6
+    ) ORDER BY seq"""
 
 
 def _defs(resources: dict[str, Any]) -> dg.Definitions:
@@ -103,11 +105,15 @@ def _arm_concurrent_edit(emulator_url: str, value: str) -> None:
 
 
 def _failure_message(result: dg.ExecuteInProcessResult) -> str:
-    messages = [
-        e.step_failure_data.error.message
-        for e in result.get_step_failure_events()
-        if e.step_failure_data.error
-    ]
+    """Each failed step's `dg.Failure` description (else its error message)."""
+    messages = []
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        user = data.user_failure_data
+        if user is not None and user.description:
+            messages.append(user.description)
+        elif data.error is not None:
+            messages.append(data.error.message)
     return "\n".join(messages)
 
 
