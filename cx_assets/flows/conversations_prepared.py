@@ -32,7 +32,7 @@ from cx_assets.lake.conversation_details_schema import DetailsNormaliseResult
 #: JSON each), so a low limit costs nothing but keeps the buffer pool from growing with the day
 #: (1 GB day, peak RSS 353 MB at 256MB; 417 MB at the lake step's 1GB). On a faster machine
 #: 256MB peaked at 370 MB (1 GB) and 398 MB (3 GB), 2 MB under the 400 MB target; 192MB gave
-#: 352 and 388 MB, end to end within run-to-run noise (0.32–0.37 x the serving rate).
+#: 352 and 388 MB, end to end within run-to-run noise (0.32-0.37 x the serving rate).
 PREPARE_MEMORY_LIMIT = "192MB"
 RECORD_FILE = "prepared.json"
 TABLES_DIR = "lake"
