@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cx_assets.http.errors import UnreadableResponse
+from cx_assets.http.reading import read_model
 
 
 class Listing(BaseModel):
@@ -46,15 +46,4 @@ def last_page(page: Listing, number: int, asked: int) -> bool:
 
 def read_listing(response: httpx.Response) -> Listing:
     """The page, or `UnreadableResponse` naming what did not fit (never a value)."""
-    try:
-        return Listing.model_validate_json(response.content or b"null")
-    except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
-        )
-        raise UnreadableResponse(
-            response.status_code,
-            response.request.method,
-            str(response.request.url),
-            f"response cannot be read as a page of entities: {where}",
-        ) from None
+    return read_model(Listing, response, "a page of entities")

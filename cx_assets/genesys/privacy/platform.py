@@ -15,11 +15,11 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from cx_assets.genesys.listing import Listing, last_page
 from cx_assets.genesys.permissions import PRIVACY, explain_forbidden
@@ -29,8 +29,9 @@ from cx_assets.genesys.privacy.platform_models import (
     GdprRequestView,
 )
 from cx_assets.http.client import ApiClient
-from cx_assets.http.errors import ApiError, ForbiddenError, RetriesExhausted, UnreadableResponse
+from cx_assets.http.errors import ApiError, ForbiddenError, RetriesExhausted
 from cx_assets.http.paths import path_segment
+from cx_assets.http.reading import read_model
 from cx_assets.lake.privacy import FILE_MODE
 from cx_assets.lake.verified_download import READ_CHUNK, VerificationError, write_verified
 
@@ -42,7 +43,6 @@ GDPR_SUBJECTS = "/api/v2/gdpr/subjects"
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _SUFFIXES = (".json", ".zip", ".csv", ".txt", ".gz", ".jsonl")
 _CONTENT_TYPES = {"application/json": ".json", "application/zip": ".zip", "text/csv": ".csv"}
-M = TypeVar("M", bound=BaseModel)
 
 
 class FilingUncertain(Exception):
@@ -69,23 +69,6 @@ class GdprSettings:
     list_page_size: int = 25
     max_list_pages: int = 400
     file_attempts: int = 3
-
-
-def _read(model: type[M], response: httpx.Response) -> M:
-    """The body as `model`, or `UnreadableResponse` naming the field (never the value: a GDPR
-    body carries a subject's identifiers)."""
-    try:
-        return model.model_validate_json(response.content or b"null")
-    except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
-        )
-        raise UnreadableResponse(
-            response.status_code,
-            response.request.method,
-            str(response.request.url),
-            f"response cannot be read as {model.__name__}: {where}",
-        ) from None
 
 
 def result_name(index: int, url: str, content_type: str | None) -> str:
@@ -132,10 +115,10 @@ class GdprClient:
                     "have been filed"
                 ) from None
             raise
-        return _read(GdprRequestView, response)
+        return read_model(GdprRequestView, response)
 
     def get(self, request_id: str) -> GdprRequestView:
-        return _read(
+        return read_model(
             GdprRequestView, self._call("GET", f"{GDPR_REQUESTS}/{path_segment(request_id)}")
         )
 
@@ -146,7 +129,7 @@ class GdprClient:
             response = self._call(
                 "GET", GDPR_REQUESTS, params={"pageSize": size, "pageNumber": number}
             )
-            page = _read(Listing, response)
+            page = read_model(Listing, response)
             for entity in page.entities:
                 try:
                     yield GdprRequestView.model_validate(entity)
@@ -197,7 +180,7 @@ class GdprClient:
         response = self._call(
             "GET", GDPR_SUBJECTS, params={"searchType": kind, "searchValue": value}
         )
-        return [e for e in _read(Listing, response).entities if isinstance(e, dict)]
+        return [e for e in read_model(Listing, response).entities if isinstance(e, dict)]
 
     def download_results(self, request_id: str, folder: Path) -> list[ResultFile]:
         """Every results file of the COMPLETED request, streamed into `folder` (0600 each).

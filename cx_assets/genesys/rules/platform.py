@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from cx_assets.genesys.listing import last_page, read_listing
 from cx_assets.genesys.permissions import RULES, explain_forbidden
@@ -30,9 +30,10 @@ from cx_assets.genesys.rules.platform_models import (
     EntityHead,
 )
 from cx_assets.http.client import ApiClient
-from cx_assets.http.errors import ApiError, ConflictError, ForbiddenError, UnreadableResponse
+from cx_assets.http.errors import ApiError, ConflictError, ForbiddenError
 from cx_assets.http.paths import path_segment
 from cx_assets.http.polling import PollTimeout, poll_until
+from cx_assets.http.reading import read_model
 
 Kind = Literal["rule_set", "contact_list_filter"]
 PATHS: dict[str, str] = {
@@ -49,7 +50,6 @@ CONTACT_LISTS = "/api/v2/outbound/contactlists"
 ACTIONS = "/api/v2/integrations/actions"
 AUDITS = "/api/v2/audits/query"
 VERSION_MISMATCH = "does not match the current version"
-M = TypeVar("M", bound=BaseModel)
 
 
 class StaleVersion(Exception):
@@ -92,23 +92,8 @@ class LiveEntity:
         return self.head.version
 
 
-def _read(model: type[M], response: httpx.Response, what: str) -> M:
-    try:
-        return model.model_validate_json(response.content or b"null")
-    except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
-        )
-        raise UnreadableResponse(
-            response.status_code,
-            response.request.method,
-            str(response.request.url),
-            f"response cannot be read as {what}: {where}",
-        ) from None
-
-
 def _entity(kind: Kind, response: httpx.Response) -> LiveEntity:
-    head = _read(EntityHead, response, f"a {LABELS[kind]} (id and integer version)")
+    head = read_model(EntityHead, response, f"a {LABELS[kind]} (id and integer version)")
     raw = response.json()
     return LiveEntity(kind, raw, head)
 
@@ -163,7 +148,7 @@ class OutboundRulesClient:
 
     def contact_list(self, contact_list_id: str) -> ContactListView:
         path = f"{CONTACT_LISTS}/{path_segment(contact_list_id)}"
-        return _read(ContactListView, self._call("GET", path), "a contact list")
+        return read_model(ContactListView, self._call("GET", path), "a contact list")
 
     def contact_lists_named(self, name: str) -> list[ContactListView]:
         return [
@@ -173,7 +158,7 @@ class OutboundRulesClient:
     def action(self, action_id: str) -> ActionView:
         path = f"{ACTIONS}/{path_segment(action_id)}"
         response = self._call("GET", path, params={"expand": "contract"})
-        return _read(ActionView, response, "a data action")
+        return read_model(ActionView, response, "a data action")
 
     def action_ids_named(self, name: str) -> list[str]:
         return [str(e["id"]) for e in self._named(ACTIONS, name) if e.get("id")]
@@ -233,7 +218,9 @@ class OutboundRulesClient:
             ],
             "sort": [{"name": "Timestamp", "sortOrder": "descending"}],
         }
-        started = _read(AuditQueryStatus, self._call("POST", AUDITS, json=body), "an audit query")
+        started = read_model(
+            AuditQueryStatus, self._call("POST", AUDITS, json=body), "an audit query"
+        )
         query_id = started.id
         status_path = f"{AUDITS}/{path_segment(query_id)}"
 
@@ -244,7 +231,9 @@ class OutboundRulesClient:
 
         try:
             poll_until(
-                lambda: _read(AuditQueryStatus, self._call("GET", status_path), "an audit query"),
+                lambda: read_model(
+                    AuditQueryStatus, self._call("GET", status_path), "an audit query"
+                ),
                 done,
                 initial_s=self.settings.audit_poll_initial_s,
                 max_s=self.settings.audit_poll_max_s,
@@ -262,7 +251,9 @@ class OutboundRulesClient:
             params: dict[str, Any] = {"pageSize": self.settings.audit_page_size, "expand": "user"}
             if cursor:
                 params["cursor"] = cursor
-            page = _read(AuditResultsPage, self._call("GET", path, params=params), "audit results")
+            page = read_model(
+                AuditResultsPage, self._call("GET", path, params=params), "audit results"
+            )
             for entity in page.entities:
                 try:
                     yield AuditMessage.model_validate(entity)

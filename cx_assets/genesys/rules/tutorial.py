@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cx_assets.http.client import ApiClient
-from cx_assets.http.errors import UnreadableResponse
 from cx_assets.http.paths import path_segment
+from cx_assets.http.reading import read_model
 
 DATASETS_PATH = "/api/v2/datasets"
 DATAACTIONS_PATH = "/api/v2/dataactions"
@@ -44,9 +44,6 @@ def action_path(action_id: str) -> str:
 
 def webhook_path(webhook_id: str) -> str:
     return f"{WEBHOOKS_PATH}/{path_segment(webhook_id)}"
-
-
-M = TypeVar("M", bound=BaseModel)
 
 
 class _Model(BaseModel):
@@ -146,10 +143,12 @@ class DataActionsClient:
 
     def list_datasets(self) -> list[str]:
         """Every dataset id."""
-        return [e.id for e in _parse(_EntityList, self.api.request("GET", DATASETS_PATH)).entities]
+        return [
+            e.id for e in read_model(_EntityList, self.api.request("GET", DATASETS_PATH)).entities
+        ]
 
     def get_dataset(self, dataset_id: str) -> Dataset:
-        return _parse(Dataset, self.api.request("GET", dataset_path(dataset_id)))
+        return read_model(Dataset, self.api.request("GET", dataset_path(dataset_id)))
 
     def datasets(self) -> dict[str, Dataset]:
         """Every dataset with its fields and `derivedFrom` edges, by id (validation needs the
@@ -159,11 +158,11 @@ class DataActionsClient:
     # -- actions ---------------------------------------------------------------------------
 
     def list_actions(self) -> list[ActionSummary]:
-        return _parse(_ActionList, self.api.request("GET", DATAACTIONS_PATH)).entities
+        return read_model(_ActionList, self.api.request("GET", DATAACTIONS_PATH)).entities
 
     def get_action(self, action_id: str) -> LiveAction:
         response = self.api.request("GET", action_path(action_id))
-        action = _parse(DataAction, response)
+        action = read_model(DataAction, response)
         return LiveAction(action, _etag(response) or f'"{action.version}"')
 
     def put_action(
@@ -187,7 +186,7 @@ class DataActionsClient:
         response = self.api.request(
             "PUT", action_path(action_id), json=body, headers={"If-Match": etag}
         )
-        action = _parse(DataAction, response)
+        action = read_model(DataAction, response)
         return LiveAction(action, _etag(response) or f'"{action.version}"')
 
     # -- webhooks and audits ---------------------------------------------------------------
@@ -205,7 +204,7 @@ class DataActionsClient:
             target["headers"] = dict(headers)
         body = {"name": name, "enabled": True, "events": [{"eventType": event_type}]}
         response = self.api.request("POST", WEBHOOKS_PATH, json={**body, "target": target})
-        return _parse(Webhook, response)
+        return read_model(Webhook, response)
 
     def query_audits(
         self, entity_id: str, *, event_type: str = ACTION_UPDATED_EVENT, size: int = 25
@@ -214,23 +213,9 @@ class DataActionsClient:
         if not 1 <= size <= 100:
             raise ValueError(f"size must be 1..100, got {size}")
         body = {"query": {"entityId": entity_id, "eventType": event_type}, "size": size}
-        return _parse(_AuditList, self.api.request("POST", AUDITS_QUERY_PATH, json=body)).entities
-
-
-def _parse(model: type[M], response: httpx.Response) -> M:
-    """The body as `model`, or `UnreadableResponse` (not retried) naming the field."""
-    try:
-        return model.model_validate_json(response.content or b"null")
-    except ValidationError as exc:
-        where = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()[:3]
-        )
-        raise UnreadableResponse(
-            response.status_code,
-            response.request.method,
-            str(response.request.url),
-            f"response cannot be read as {model.__name__}: {where}",
-        ) from None
+        return read_model(
+            _AuditList, self.api.request("POST", AUDITS_QUERY_PATH, json=body)
+        ).entities
 
 
 def _etag(response: httpx.Response) -> str | None:
