@@ -15,6 +15,7 @@ failure leaves the previous copy in place. Progress lines go to any logger with 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -23,14 +24,18 @@ from pathlib import Path
 from cx_assets.catalog.conversations import ExportRecord, FileRecord, register_export
 from cx_assets.catalog.failures import record_failure
 from cx_assets.flows.context import ProgressLog, Target
+from cx_assets.flows.conversations_files import FilePreparer, take_parsed
 from cx_assets.flows.conversations_platform import (
+    BEFORE_LAKE_SWAP,
     CONVERSATIONS_FILE,
     DATASET,
     PAGES_FORMAT,
     SOURCE,
     conversation_day,
+    partition_owner,
     publish_platform_day,
 )
+from cx_assets.flows.crashpoints import crashpoint
 from cx_assets.genesys.conversations.tutorial import (
     ConversationExportClient,
     ExportError,
@@ -38,13 +43,20 @@ from cx_assets.genesys.conversations.tutorial import (
 )
 from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.atomic import discard_on_exit, replace_dir
-from cx_assets.lake.conversations import DEFAULT_MEMORY_LIMIT, normalise_conversations
+from cx_assets.lake.atomic import discard_on_exit, publish_dir, replace_dir
+from cx_assets.lake.conversations import (
+    DEFAULT_MEMORY_LIMIT,
+    merge_parsed,
+    normalise_conversations,
+)
 from cx_assets.lake.conversations_schema import NormaliseResult, RawFile
+from cx_assets.lake.locks import owned_work
 from cx_assets.lake.paths import DataLayout
 
 PARQUET_NAME = CONVERSATIONS_FILE
 QUARANTINE_NAME = "quarantine.jsonl"
+#: Crash point between a day's lake folder going live and its export's catalog record.
+AFTER_PUBLISH = "conversations.normalise.after_publish"
 
 #: Opens a conversation-export client for one step (and closes it when the step is done).
 ExportClientFactory = Callable[[], AbstractContextManager[ConversationExportClient]]
@@ -70,6 +82,23 @@ def export_day_to_raw(
     run_id: str,
     log: ProgressLog,
 ) -> ExportedDay:
+    """`_export_day_to_raw` holding the day's lock: one attempt of a day at a time, and what a
+    crashed attempt left in staging is removed first."""
+    with owned_work(layout, partition_owner(day)):
+        return _export_day_to_raw(
+            export_client, layout, day, target=target, run_id=run_id, log=log
+        )
+
+
+def _export_day_to_raw(
+    export_client: ExportClientFactory,
+    layout: DataLayout,
+    day: dt.date,
+    *,
+    target: Target,
+    run_id: str,
+    log: ProgressLog,
+) -> ExportedDay:
     """Create the day's export, wait for it, download and verify every manifest file into a
     staging folder, then replace `raw/genesys/conversations/<day>/` with it in one rename.
 
@@ -78,10 +107,14 @@ def export_day_to_raw(
     partition_key = day.isoformat()
     log.info(f"Exporting {day} from {target.description}")
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
-    with discard_on_exit(layout.staging_dir()) as staging:
+    with (
+        discard_on_exit(layout.staging_dir()) as staging,
+        discard_on_exit(layout.staging_dir()) as parse_staging,
+        FilePreparer(day, parse_staging, log=log) as preparer,
+    ):
         try:
             with export_client() as client:
-                result = export_day(client, day, staging / FILES_DIR)
+                result = export_day(client, day, staging / FILES_DIR, on_file=preparer.on_file)
                 stats = client.api.stats.as_dict()
         except (ApiError, ExportError) as exc:
             record_failure(
@@ -100,10 +133,13 @@ def export_day_to_raw(
             is_emulator=target.is_emulator,
             request_stats=stats,
         )
+        # before raw: a crash between the two leaves parsed files take_parsed will not match
+        parsed = preparer.publish(record, layout.prepared_dir(SOURCE, DATASET, partition_key))
         record.save(staging)
         replace_dir(staging, raw_dir)
     log.info(
         f"export {record.export_id}: {len(record.files)} file(s), {record.bytes} bytes verified"
+        + ("; its files were parsed while it downloaded" if parsed else "")
     )
     return ExportedDay(record, raw_dir)
 
@@ -122,6 +158,8 @@ class PublishedDay:
     result: NormaliseResult
     parquet_path: Path
     quarantine_dir: Path
+    #: True: merged from the files the export step parsed while downloading.
+    parsed_while_downloading: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +198,21 @@ def normalise_day(
 
     Tutorial-mode files (JSONL/CSV) become the `conversations` table; platform-mode result pages
     become it and four more. Raises `NoVerifiedExport` when the day has no verified raw export."""
+    with owned_work(layout, partition_owner(day)):
+        return _normalise_day(
+            layout, day, run_id=run_id, log=log, memory_limit=memory_limit, threads=threads
+        )
+
+
+def _normalise_day(
+    layout: DataLayout,
+    day: dt.date,
+    *,
+    run_id: str,
+    log: ProgressLog,
+    memory_limit: str,
+    threads: int | None,
+) -> NormalisedDay:
     partition_key = day.isoformat()
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
     try:
@@ -190,7 +243,10 @@ def normalise_day(
         rows, quarantined = published.result.row_count, published.result.quarantined
         tables = {DATASET: (published.parquet_path, rows)}
         quarantine_dir = published.quarantine_dir
+        how = "while downloading" if published.parsed_while_downloading else "from raw"
+        log.info(f"{day}: {rows} conversation(s) published, parsed {how} ({record.export_id})")
     export = export_record(record, partition_key, rows, quarantined, run_id)
+    crashpoint(AFTER_PUBLISH)  # the views show a day only once its export is registered
     register_export(
         layout.catalog_path,
         export,
@@ -213,36 +269,53 @@ def normalise_and_publish(
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
     threads: int | None = None,
 ) -> PublishedDay:
-    """Normalise the day's verified raw files (under `layout.raw_dir`) and publish the result."""
+    """Normalise the day's verified raw files (under `layout.raw_dir`) and publish the result:
+    a merge of the files the export step parsed while downloading when they match `record`,
+    else a parse of the raw files first."""
     partition_key = day.isoformat()
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
+    prepared_dir = layout.prepared_dir(SOURCE, DATASET, partition_key)
+    files = [
+        RawFile(
+            path=raw_dir / FILES_DIR / f.name,
+            format=f.format,  # type: ignore[arg-type]
+            name=f.name,
+            record_count=f.record_count,
+        )
+        for f in record.files
+    ]
     with discard_on_exit(layout.staging_dir()) as staging:
         out_file = staging / "lake" / PARQUET_NAME
         quarantine_file = staging / "quarantine" / QUARANTINE_NAME
         out_file.parent.mkdir(parents=True)
         quarantine_file.parent.mkdir(parents=True)
-        result = normalise_conversations(
-            [
-                RawFile(
-                    path=raw_dir / FILES_DIR / f.name,
-                    format=f.format,  # type: ignore[arg-type]
-                    name=f.name,
-                    record_count=f.record_count,
-                )
-                for f in record.files
-            ],
-            day=day,
-            export_id=record.export_id,
-            out_file=out_file,
-            quarantine_file=quarantine_file,
-            memory_limit=memory_limit,
-            threads=threads,
-        )
+        parsed = take_parsed(prepared_dir, record)
+        if parsed is not None:
+            result = merge_parsed(
+                files,
+                parsed,
+                export_id=record.export_id,
+                out_file=out_file,
+                quarantine_file=quarantine_file,
+                memory_limit=memory_limit,
+                threads=threads,
+            )
+        else:
+            result = normalise_conversations(
+                files,
+                day=day,
+                export_id=record.export_id,
+                out_file=out_file,
+                quarantine_file=quarantine_file,
+                memory_limit=memory_limit,
+                threads=threads,
+            )
         lake_dir = layout.lake_partition_dir(SOURCE, DATASET, day)
-        replace_dir(out_file.parent, lake_dir)
+        publish_dir(out_file.parent, lake_dir, before_swap=lambda: crashpoint(BEFORE_LAKE_SWAP))
         quarantine_dir = layout.quarantine_dir(SOURCE, DATASET, partition_key)
         replace_dir(quarantine_file.parent, quarantine_dir)
-    return PublishedDay(result, lake_dir / PARQUET_NAME, quarantine_dir)
+    shutil.rmtree(prepared_dir, ignore_errors=True)
+    return PublishedDay(result, lake_dir / PARQUET_NAME, quarantine_dir, parsed is not None)
 
 
 # -- catalog records --------------------------------------------------------------------------

@@ -1,8 +1,13 @@
 """Normalise one day's raw conversation export files (JSONL or CSV) into one typed Parquet file.
 
 Engine (chosen by measurement, see MEASURED.md): DuckDB `read_json` with a narrow, explicit
-column list, in an in-memory database with a memory limit that spills to a temp folder, so a
-multi-GB day stays within bounded RAM. No schema inference anywhere.
+column list, in two stages so memory stays flat in the day's size. `parse_file` reads ONE raw
+file into a typed Parquet file of parsed rows (each with its line and reject reason), streaming
+under a small memory limit; the export step runs it on each file as soon as the file is
+verified, while the others still download (`flows/conversations_files.py`). `merge_parsed`
+then reads the day's parsed files, drops duplicates and writes the day's Parquet file and
+quarantine, spilling to a temp folder past its limit. `normalise_conversations` runs both over
+files already on disk. No schema inference anywhere.
 
 Nothing vanishes. Every input line or CSV record ends up either as a row in the Parquet file or
 as a quarantine row with its source file, 1-based line number, reason and raw text. A pre-pass
@@ -28,6 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+from pydantic import BaseModel, ConfigDict
 
 from cx_assets.lake.atomic import publish_file, temp_path_for
 from cx_assets.lake.conversations_prepass import LINE_KEY, Prepared, prepare
@@ -41,8 +47,15 @@ from cx_assets.lake.conversations_schema import (
     NormaliseResult,
     RawFile,
 )
+from cx_assets.lake.sql_text import sql_literal
 
-DEFAULT_MEMORY_LIMIT = "1GB"
+#: DuckDB's limit for merging a day (it spills past it): the sort and the duplicate check are
+#: the only stages that see the whole day, and both spill well, so a low limit keeps a 4 GB day
+#: as small in memory as a 1 GB one.
+DEFAULT_MEMORY_LIMIT = "256MB"
+#: DuckDB's limit for parsing one file: a streaming read_json -> Parquet copy needs little more
+#: than its read buffers.
+PARSE_MEMORY_LIMIT = "192MB"
 # DuckDB sizes its per-thread read buffers from this (2x), so it bounds memory as well as lines.
 _MAX_OBJECT_BYTES = 16 * 1024 * 1024
 # ISO 8601 date-time with seconds, optional fraction and a mandatory zone (Z or offset): a
@@ -62,36 +75,36 @@ _JSON_COLUMNS = (
     "}"
 )
 
-_SETUP_SQL = f"""
+_SESSION_SQL = """
 SET TimeZone = 'UTC';
 SET preserve_insertion_order = false;
-CREATE MACRO iso_ts(s) AS
-    CASE WHEN regexp_full_match(s, '{_ISO_TS}') THEN TRY_CAST(s AS TIMESTAMPTZ) END;
-CREATE TABLE meta (export_id VARCHAR, day DATE);
-CREATE TABLE parsed (
-    file_idx INTEGER, source_file VARCHAR, line BIGINT,
+"""
+
+#: The parsed rows of one file, as `parse_file` writes them and `merge_parsed` reads them.
+_PARSED_COLUMNS = """
+    source_file VARCHAR, line BIGINT,
     interaction_id VARCHAR, type VARCHAR, channel VARCHAR,
     start_time TIMESTAMPTZ, end_time TIMESTAMPTZ,
     queue_id VARCHAR, queue_name VARCHAR, wrap_up_code VARCHAR, wrap_up_name VARCHAR,
     talk_ms BIGINT, hold_ms BIGINT, acw_ms BIGINT,
     participant_count INTEGER, agent_ids VARCHAR[], reason VARCHAR
-);
 """
 
-_INSERT_SQL = f"""
-INSERT INTO parsed
+# COPY takes no prepared parameters: @DAY@, @NAME@ and @PATH@ are replaced by SQL literals of
+# values we chose (the partition day, a verified file's name and our own path).
+_PARSE_SQL = f"""
 SELECT * EXCLUDE (start_raw),
     CASE
         WHEN line IS NULL THEN NULL
         WHEN interaction_id IS NULL OR trim(interaction_id) = '' THEN '{REASON_MISSING_ID}'
         WHEN start_raw IS NULL THEN '{REASON_MISSING_START}'
         WHEN start_time IS NULL THEN '{REASON_BAD_START}'
-        WHEN CAST(start_time AS DATE) <> $day THEN
+        WHEN CAST(start_time AS DATE) <> @DAY@ THEN
             '{REASON_WRONG_PARTITION}: starts on ' || CAST(CAST(start_time AS DATE) AS VARCHAR)
-            || ', partition is ' || CAST($day AS VARCHAR)
-    END
+            || ', partition is ' || CAST(@DAY@ AS VARCHAR)
+    END AS reason
 FROM (
-    SELECT $file_idx AS file_idx, $name AS source_file, "{LINE_KEY}" AS line,
+    SELECT @NAME@::VARCHAR AS source_file, "{LINE_KEY}"::BIGINT AS line,
         interactionId AS interaction_id, "type" AS type, channel."type" AS channel,
         startTimestamp AS start_raw,
         iso_ts(startTimestamp) AS start_time, iso_ts(endTimestamp) AS end_time,
@@ -102,9 +115,14 @@ FROM (
         list_transform(
             list_filter(participants, lambda p: p.purpose = 'agent' AND p.userId IS NOT NULL),
             lambda p: p.userId) AS agent_ids
-    FROM read_json($path, format = 'newline_delimited', columns = {_JSON_COLUMNS},
+    FROM read_json(@PATH@, format = 'newline_delimited', columns = {_JSON_COLUMNS},
                    ignore_errors = @IGNORE_ERRORS@, maximum_object_size = {_MAX_OBJECT_BYTES})
 )
+"""
+
+_ISO_MACRO_SQL = f"""
+CREATE MACRO iso_ts(s) AS
+    CASE WHEN regexp_full_match(s, '{_ISO_TS}') THEN TRY_CAST(s AS TIMESTAMPTZ) END;
 """
 
 _POST_SQL = f"""
@@ -148,17 +166,87 @@ SELECT
     k.agent_ids::VARCHAR[] AS agent_ids,
     NULL::BOOLEAN AS abandoned,
     'tutorial' AS api_mode,
-    m.export_id::VARCHAR AS export_id,
+    @EXPORT_ID@::VARCHAR AS export_id,
     k.source_file::VARCHAR AS source_file
-FROM kept k CROSS JOIN meta m
+FROM kept k
 ORDER BY k.start_time, k.interaction_id
 """
 
 
-def normalise_conversations(
-    files: Sequence[RawFile],
-    *,
+class ParsedFile(BaseModel):
+    """One raw file parsed: its typed rows in `parquet` plus what the pre-pass noted.
+
+    Saved as JSON beside the Parquet file when the export step parses files as they land, so
+    the lake step can merge them later (or in another process)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    parquet: Path
+    lines: int
+    early: list[tuple[int, str]]  # (line, reason) the pre-pass rejected, sorted
+    blank: list[int]  # whitespace-only lines skipped
+    bytes: int
+
+
+def parse_file(
+    raw: RawFile,
     day: dt.date,
+    out_dir: Path,
+    *,
+    memory_limit: str = PARSE_MEMORY_LIMIT,
+    threads: int | None = None,
+) -> ParsedFile:
+    """Parse `raw` into `out_dir/<name>.parquet` (published by rename) and describe it.
+
+    The line-numbered copy DuckDB reads is scratch in a hidden folder of `out_dir`, removed
+    before returning."""
+    if raw.format not in ("jsonl", "csv"):
+        raise ValueError(f"{raw.name}: format {raw.format!r} is not jsonl or csv")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{raw.name}.parquet"
+    work = Path(tempfile.mkdtemp(dir=out_dir, prefix=".parse-"))
+    try:
+        prepared = prepare(0, raw, work)
+        with duckdb.connect(config=_duckdb_config(work, memory_limit, threads)) as con:
+            con.execute(_SESSION_SQL + _ISO_MACRO_SQL)
+            query = (
+                _PARSE_SQL.replace("@DAY@", f"DATE {sql_literal(day.isoformat())}")
+                .replace("@NAME@", sql_literal(raw.name))
+                .replace("@PATH@", sql_literal(prepared.annotated))
+            )
+            tmp = temp_path_for(target)
+            try:
+                try:
+                    # Strict parsing is ~1.8x faster than ignore_errors (measured), so clean
+                    # files, the common case, take it; a failed COPY writes nothing usable.
+                    _copy(con, query.replace("@IGNORE_ERRORS@", "false"), tmp)
+                except duckdb.InvalidInputException:
+                    _copy(con, query.replace("@IGNORE_ERRORS@", "true"), tmp)
+                publish_file(tmp, target)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return ParsedFile(
+        name=raw.name,
+        parquet=target,
+        lines=prepared.lines,
+        early=prepared.early,
+        blank=prepared.blank,
+        bytes=raw.path.stat().st_size,
+    )
+
+
+def _copy(con: duckdb.DuckDBPyConnection, query: str, tmp: Path) -> None:
+    con.execute(f"COPY ({query}) TO {sql_literal(tmp)} (FORMAT parquet, COMPRESSION snappy)")
+
+
+def merge_parsed(
+    files: Sequence[RawFile],
+    parsed: Sequence[ParsedFile],
+    *,
     export_id: str,
     out_file: Path,
     quarantine_file: Path,
@@ -167,24 +255,35 @@ def normalise_conversations(
 ) -> NormaliseResult:
     """Write the day's conversations to `out_file` (Parquet) and rejects to `quarantine_file`.
 
-    Both appear atomically (temp name + rename). The quarantine file is JSONL with columns
-    source_file, line, reason, raw and is written only when something was rejected. Scratch data
-    (line-numbered copies, DuckDB spill files) lives in a hidden folder beside `out_file` and is
-    removed before returning, so `out_file.parent` can be published as is.
+    `parsed` holds one entry per raw file of `files` (matched by name; the raw files are read
+    again only for the raw text of rejected lines). Both outputs appear atomically (temp name +
+    rename); the quarantine file is JSONL (source_file, line, reason, raw), written only when
+    something was rejected. Scratch data (DuckDB spill files) lives in a hidden folder beside
+    `out_file` and is removed before returning, so `out_file.parent` can be published as is.
     """
-    names = [f.name for f in files]
-    if len(set(names)) != len(names):
-        raise ValueError(f"raw file names must be unique, got {names}")
-    for f in files:
-        if f.format not in ("jsonl", "csv"):
-            raise ValueError(f"{f.name}: format {f.format!r} is not jsonl or csv")
+    by_name = {p.name: p for p in parsed}
+    missing = [f.name for f in files if f.name not in by_name]
+    if missing or len(by_name) != len(files):
+        raise ValueError(f"parsed files do not match the raw files (missing: {missing})")
+    prepared = [
+        Prepared(
+            idx=idx,
+            raw=raw,
+            annotated=by_name[raw.name].parquet,
+            lines=by_name[raw.name].lines,
+            early=list(by_name[raw.name].early),
+            blank=list(by_name[raw.name].blank),
+        )
+        for idx, raw in enumerate(files)
+    ]
     out_file.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=out_file.parent, prefix=".normalise-"))
     try:
-        prepared = [prepare(i, f, work) for i, f in enumerate(files)]
         with duckdb.connect(config=_duckdb_config(work, memory_limit, threads)) as con:
-            _load(con, prepared, day, export_id)
-            rows_per_file = _write_parquet(con, out_file)
+            con.execute(_SESSION_SQL)
+            con.execute(_parsed_view(prepared))
+            con.execute(_POST_SQL)
+            rows_per_file = _write_parquet(con, out_file, export_id)
             quarantined_per_file, wrote_quarantine = write_quarantine(
                 con, prepared, quarantine_file
             )
@@ -200,8 +299,53 @@ def normalise_conversations(
         per_file=per_file,
         out_file=out_file,
         quarantine_file=quarantine_file if wrote_quarantine else None,
-        bytes_in=sum(f.path.stat().st_size for f in files),
+        bytes_in=sum(p.bytes for p in parsed),
     )
+
+
+def normalise_conversations(
+    files: Sequence[RawFile],
+    *,
+    day: dt.date,
+    export_id: str,
+    out_file: Path,
+    quarantine_file: Path,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    threads: int | None = None,
+) -> NormaliseResult:
+    """`parse_file` on each of `files`, then `merge_parsed`: the whole day from files on disk."""
+    names = [f.name for f in files]
+    if len(set(names)) != len(names):
+        raise ValueError(f"raw file names must be unique, got {names}")
+    for f in files:
+        if f.format not in ("jsonl", "csv"):
+            raise ValueError(f"{f.name}: format {f.format!r} is not jsonl or csv")
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=out_file.parent, prefix=".parsed-"))
+    try:
+        parsed = [parse_file(f, day, work, threads=threads) for f in files]
+        return merge_parsed(
+            files,
+            parsed,
+            export_id=export_id,
+            out_file=out_file,
+            quarantine_file=quarantine_file,
+            memory_limit=memory_limit,
+            threads=threads,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _parsed_view(prepared: Sequence[Prepared]) -> str:
+    """`parsed`: every file's parsed rows with the file's position in the day (`file_idx`)."""
+    if not prepared:
+        return f"CREATE TABLE parsed (file_idx INTEGER, {_PARSED_COLUMNS})"
+    selects = [
+        f"SELECT {p.idx}::INTEGER AS file_idx, * FROM read_parquet({sql_literal(p.annotated)})"
+        for p in prepared
+    ]
+    return "CREATE VIEW parsed AS " + " UNION ALL ".join(selects)
 
 
 def _duckdb_config(work: Path, memory_limit: str, threads: int | None) -> dict[str, str]:
@@ -213,27 +357,13 @@ def _duckdb_config(work: Path, memory_limit: str, threads: int | None) -> dict[s
     return config
 
 
-def _load(
-    con: duckdb.DuckDBPyConnection, prepared: Sequence[Prepared], day: dt.date, export_id: str
-) -> None:
-    con.execute(_SETUP_SQL)
-    con.execute("INSERT INTO meta VALUES ($export_id, $day)", {"export_id": export_id, "day": day})
-    for p in prepared:
-        params = {"file_idx": p.idx, "name": p.raw.name, "path": str(p.annotated), "day": day}
-        try:
-            # Strict parsing is ~1.8x faster than ignore_errors (measured), so clean files,
-            # the common case, take it; a failed statement inserts nothing.
-            con.execute(_INSERT_SQL.replace("@IGNORE_ERRORS@", "false"), params)
-        except duckdb.InvalidInputException:
-            con.execute(_INSERT_SQL.replace("@IGNORE_ERRORS@", "true"), params)
-    con.execute(_POST_SQL)
-
-
-def _write_parquet(con: duckdb.DuckDBPyConnection, out_file: Path) -> dict[int, int]:
+def _write_parquet(
+    con: duckdb.DuckDBPyConnection, out_file: Path, export_id: str
+) -> dict[int, int]:
     tmp = temp_path_for(out_file)
-    target = str(tmp).replace("'", "''")  # COPY TO takes no parameters; our own path, quoted
+    select = _OUTPUT_SELECT.replace("@EXPORT_ID@", sql_literal(export_id))
     try:
-        con.execute(f"COPY ({_OUTPUT_SELECT}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        con.execute(f"COPY ({select}) TO {sql_literal(tmp)} (FORMAT parquet, COMPRESSION zstd)")
         publish_file(tmp, out_file)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -45,6 +45,9 @@ def test_a_day_lands_in_the_catalog_with_checks_passing(pipeline: Pipeline) -> N
     assert [p.name for p in lake.iterdir()] == ["part-0.parquet"]
     materialization = result.asset_materializations_for_node("genesys_conversations")[0]
     assert materialization.metadata["dagster/row_count"].value == 60
+    # The export step parsed each file as it landed; the lake step merged them and cleaned up.
+    assert materialization.metadata["normalised"].value == "while downloading"
+    assert not list((pipeline.data_dir / "staging").rglob("*.parquet"))
 
 
 def test_rerun_and_overlapping_days_leave_one_copy(pipeline: Pipeline) -> None:

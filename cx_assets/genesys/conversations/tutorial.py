@@ -155,12 +155,20 @@ class ConversationExportClient:
         response = self.api.request("GET", endpoints.export_files_path(export_id))
         return read_response(response, read_manifest)
 
-    def download_all(self, export_id: str, manifest: Manifest, dest: Path) -> DownloadReport:
+    def download_all(
+        self,
+        export_id: str,
+        manifest: Manifest,
+        dest: Path,
+        *,
+        on_file: Callable[[DownloadedFile], None] | None = None,
+    ) -> DownloadReport:
         """Download every manifest file into `dest`, verified; refresh the manifest on 403s.
 
         Files download concurrently (bounded). A checksum or size mismatch, a dropped connection
         or a 5xx retries that file; a 403 means its presigned URL expired, so the batch finishes
-        and a fresh manifest supplies new URLs for the files not yet done.
+        and a fresh manifest supplies new URLs for the files not yet done. `on_file` is told of
+        each file once it is verified on disk (from a download thread; it must not raise).
         """
         dest.mkdir(parents=True, exist_ok=True)
         report = DownloadReport()
@@ -179,6 +187,8 @@ class ConversationExportClient:
                 with lock:
                     report.files.append(done)
                     pending.pop(entry.name, None)
+                if on_file is not None:
+                    on_file(done)
 
             workers = max(1, min(self.settings.download_concurrency, len(pending)))
             with ThreadPoolExecutor(workers, thread_name_prefix="genesys-download") as pool:
@@ -255,9 +265,15 @@ class DayExport:
 
 
 def export_day(
-    client: ConversationExportClient, day: dt.date, dest: Path, *, fmt: str = "jsonl"
+    client: ConversationExportClient,
+    day: dt.date,
+    dest: Path,
+    *,
+    fmt: str = "jsonl",
+    on_file: Callable[[DownloadedFile], None] | None = None,
 ) -> DayExport:
-    """Run the whole protocol for one UTC day into `dest` (a staging folder)."""
+    """Run the whole protocol for one UTC day into `dest` (a staging folder); `on_file` as in
+    `download_all`."""
     request = ExportRequest.for_day(day, fmt)  # type: ignore[arg-type]
     requested_at = _now()
     created = client.create(request)
@@ -266,7 +282,7 @@ def export_day(
     completed_at = _now()
     manifest = client.manifest(job.id)
     _check_partitions(manifest.files, day)
-    report = client.download_all(job.id, manifest, dest)
+    report = client.download_all(job.id, manifest, dest, on_file=on_file)
     return DayExport(day, job, manifest, report, requested_at, completed_at, _now())
 
 
