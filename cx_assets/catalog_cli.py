@@ -76,6 +76,39 @@ def catalog_serve(argv: Sequence[str]) -> int:
     return 0
 
 
+def catalog_snapshot(argv: Sequence[str]) -> int:
+    """Copy the catalog into a file of its own that a long DuckDB session may keep open."""
+    from cx_assets.catalog.snapshot import snapshot_catalog
+
+    parser = argparse.ArgumentParser(
+        prog="cx-assets catalog snapshot",
+        description="Copy the catalog's tables and views into a separate DuckDB file, under "
+        "one short read lock, for a long session (a DuckDB shell on the catalog itself, even "
+        "read-only, stalls every run that registers a day).",
+    )
+    _catalog_arg(parser)
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="snapshot file (default: catalog-snapshot.duckdb beside the catalog); replaced",
+    )
+    args = parser.parse_args(list(argv))
+    catalog = _catalog(args)
+    output = args.output or catalog.with_name("catalog-snapshot.duckdb")
+    try:
+        snap = snapshot_catalog(catalog, output)
+    except (CatalogLockTimeout, ValueError) as exc:
+        print(f"cx-assets catalog snapshot: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"snapshot of {catalog}: {snap.tables} tables, {snap.views} views in {snap.path}\n"
+        f"keep it open as long as you like: cx-assets sql --catalog {snap.path} "
+        "(or a DuckDB shell on that file)"
+    )
+    return 0
+
+
 def audit_verify(argv: Sequence[str]) -> int:
     """Walk the audit chain; 0 when intact, 1 naming the first broken entry, 2 on bad input."""
     from cx_assets.catalog.audit import verify_chain
@@ -159,7 +192,8 @@ def _interactive(catalog: Path, *, write: bool, stdin: TextIO, out: TextIO) -> i
         print(
             f"cx-assets SQL on {catalog} ({'read-write' if write else 'read-only'}). "
             "End statements with ';', quit with .quit or Ctrl-D.\n"
-            f"For the full DuckDB shell: duckdb -readonly {catalog}",
+            "For a long DuckDB shell session, snapshot the catalog first "
+            "(`cx-assets catalog snapshot`): a shell on the catalog itself stalls the runs.",
             file=out,
         )
     code = 0

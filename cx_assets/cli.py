@@ -184,7 +184,8 @@ def parser() -> argparse.ArgumentParser:
 
 PASSTHROUGH_HELP = {
     "sql": 'SQL on the catalog: `sql "SELECT …" [--format csv|json|parquet --output F]`',
-    "catalog": "`catalog serve`: the read-only catalog HTTP service (loopback by default)",
+    "catalog": "`catalog serve`: the read-only catalog HTTP service (loopback by default); "
+    "`catalog snapshot`: a copy for long DuckDB sessions",
     "audit": "`audit verify`: walk the audit log's hash chain, name the first broken entry",
     "webhooks": "`webhooks serve`: receive signed privacy callbacks and data action events",
     "privacy": "`privacy subjects --email …`: find GDPR subjects (prints them, stores nothing)",
@@ -202,6 +203,8 @@ def _passthrough(argv: list[str]) -> int | None:
         return catalog_cli.sql_command(argv[1:])
     if head == ("catalog", "serve"):
         return catalog_cli.catalog_serve(argv[2:])
+    if head == ("catalog", "snapshot"):
+        return catalog_cli.catalog_snapshot(argv[2:])
     if head == ("audit", "verify"):
         return catalog_cli.audit_verify(argv[2:])
     if head == ("webhooks", "serve"):
