@@ -37,6 +37,7 @@ from cx_assets.genesys.datatables.imports import (
     verify_rows,
 )
 from cx_assets.genesys.datatables.rows import check_source_columns, validate_rows
+from cx_assets.genesys.datatables.source_paths import resolve_source
 from cx_assets.genesys.datatables.tutorial import DataTablesClient
 from cx_assets.lake.datatable_columns import SnapshotColumn
 from cx_assets.lake.datatables import (
@@ -46,7 +47,7 @@ from cx_assets.lake.datatables import (
     write_quarantine,
     write_snapshot,
 )
-from cx_assets.lake.datatables_sources import SourceRows, read_source_rows
+from cx_assets.lake.datatables_sources import DEFAULT_MAX_FIELD_CHARS, SourceRows, read_source_rows
 from cx_assets.lake.locks import exclusive
 from cx_assets.lake.paths import DataLayout
 
@@ -128,10 +129,30 @@ class ImportRun:
     accepted: int
 
 
-def read_rows(declaration: ImportDeclaration, catalog_path: Path) -> SourceRows:
-    """The import's rows: its file, or its read-only query on the catalog."""
+@dataclass(frozen=True)
+class SourceRules:
+    """What an import's source file must keep to: lie inside one of `roots` (after symlinks
+    and `..`) and hold no cell longer than `max_field_chars`. The Dagster layer passes the
+    imports folder and the roots its setting allows; `roots` None (a caller reading a file it
+    chose itself, such as a benchmark) skips the folder rule."""
+
+    roots: tuple[Path, ...] | None = None
+    max_field_chars: int = DEFAULT_MAX_FIELD_CHARS
+
+
+def read_rows(
+    declaration: ImportDeclaration, catalog_path: Path, rules: SourceRules | None = None
+) -> SourceRows:
+    """The import's rows: its file, or its read-only query on the catalog. A file outside the
+    allowed roots is refused (`SourceOutsideRoots`) before it is opened."""
+    rules = rules or SourceRules()
     if declaration.source is not None:
-        return read_source_rows(declaration.source_path())
+        path = (
+            declaration.source_path()
+            if rules.roots is None
+            else resolve_source(declaration, rules.roots)
+        )
+        return read_source_rows(path, max_field_chars=rules.max_field_chars)
     result = query(catalog_path, declaration.query or "")
     rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
     return SourceRows(rows=rows, columns=list(result.columns), column_types=None, unreadable=[])
@@ -171,11 +192,13 @@ def run_import(
     run_id: str,
     target: Target,
     log: ProgressLog,
+    sources: SourceRules | None = None,
 ) -> ImportRun:
     """Read the source, validate it against the table, upsert it under the table's lock,
-    verify by reading back, quarantine every row that did not go in, record the run."""
+    verify by reading back, quarantine every row that did not go in, record the run.
+    `rows_total` is the source's physical row count (`SourceRows.physical_rows`)."""
     started = dt.datetime.now(dt.UTC)
-    source = read_rows(declaration, layout.catalog_path)
+    source = read_rows(declaration, layout.catalog_path, sources)
     log.info(
         f"Import {declaration.name}: {len(source.rows)} row(s) into data table "
         f"{declaration.table_label} on {target.description}"
@@ -214,7 +237,7 @@ def run_import(
         source=str(declaration.source or declaration.query),
         started_at=started,
         finished_at=dt.datetime.now(dt.UTC),
-        rows_total=len(source.rows) + len(source.unreadable),
+        rows_total=source.physical_count,
         valid=len(validation.valid),
         inserted=outcome.inserted,
         updated=outcome.updated,

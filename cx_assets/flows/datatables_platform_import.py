@@ -19,7 +19,7 @@ import polars as pl
 
 from cx_assets.catalog.datatable_imports import ImportRecord, register_import
 from cx_assets.flows.context import ProgressLog, Target
-from cx_assets.flows.datatables import quarantine_rows, read_rows
+from cx_assets.flows.datatables import SourceRules, quarantine_rows, read_rows
 from cx_assets.flows.datatables_names import resolve_table_id
 from cx_assets.flows.datatables_platform import PlatformClientFactory
 from cx_assets.flows.datatables_platform_plan import (
@@ -85,11 +85,12 @@ def run_platform_import(
     run_id: str,
     target: Target,
     log: ProgressLog,
+    sources: SourceRules | None = None,
 ) -> PlatformImportRun:
     """Read the source, validate it, import it under the table's lock, verify, record."""
     started = dt.datetime.now(dt.UTC)
     mode = REPLACE_ALL if declaration.mode == "replace_all" else APPEND
-    source = read_rows(declaration, layout.catalog_path)
+    source = read_rows(declaration, layout.catalog_path, sources)
     log.info(
         f"Import {declaration.name} ({mode}): {len(source.rows)} row(s) into data table "
         f"{declaration.table_label} on {target.description}"
@@ -125,7 +126,7 @@ def run_platform_import(
         written = write_quarantine(quarantine_path(layout, declaration.name, run_id), quarantined)
         log.warning(f"{len(quarantined)} row(s) quarantined in {written.path}")
     fields = _record(declaration, table, run_id, started, len(validation.valid), counts)
-    fields["rows_total"] = len(source.rows) + len(source.unreadable)
+    fields["rows_total"] = source.physical_count  # the file's rows, not the parsed ones
     record = _finish(fields, result, verification, stats, quarantined, mode)
     register_import(layout.catalog_path, record, quarantined)
     return PlatformImportRun(record, table, plan, result, verification, stats, accepted)

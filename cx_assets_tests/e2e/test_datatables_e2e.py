@@ -11,6 +11,7 @@ from typing import Any
 
 import dagster as dg
 import httpx
+import pytest
 
 from cx_assets.defs.datatables.discovery import add_table_partitions, datatables_discovery_sensor
 from cx_assets.defs.datatables.import_files import imports_dir
@@ -206,8 +207,9 @@ def test_import_quarantines_invalid_rows_and_is_idempotent(pipeline: Pipeline) -
 
 
 def test_a_source_column_the_table_lacks_halts_before_any_write(
-    pipeline: Pipeline, tmp_path: Path
+    pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("CX_DATATABLE_IMPORT_ROOTS", str(tmp_path))  # a root allowed explicitly
     source = tmp_path / "tiers.csv"
     source.write_text("customer_id,tier,region\nC-1,gold,EMEA\n")
     declaration = ImportDeclaration(name="bad_columns", table_id=TIERS, source=source)

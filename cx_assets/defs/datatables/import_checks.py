@@ -26,15 +26,32 @@ def import_verified(verification: Verification) -> dg.AssetCheckResult:
     )
 
 
-def nothing_lost(source_rows: int, imported: int, quarantined: int) -> dg.AssetCheckResult:
-    """Every row read is either in the table or in quarantine, never silently dropped."""
+def nothing_lost(
+    source_rows: int, imported: int, quarantined: int, source: str = "the source"
+) -> dg.AssetCheckResult:
+    """Every physical row of the source (a file's data lines, not the rows parsed from them) is
+    either in the table or in quarantine, never silently dropped; a gap is named."""
+    gap = source_rows - imported - quarantined
+    if gap > 0:
+        description = (
+            f"{gap} of the {source_rows} row(s) in {source} were neither imported nor "
+            f"quarantined ({imported} imported, {quarantined} quarantined)"
+        )
+    elif gap < 0:
+        description = (
+            f"{-gap} row(s) more were imported and quarantined ({imported} + {quarantined}) "
+            f"than {source} holds ({source_rows}): a row was counted twice"
+        )
+    else:
+        description = f"all {source_rows} row(s) of {source} imported or quarantined"
     return dg.AssetCheckResult(
         check_name=NOTHING_LOST,
-        passed=source_rows == imported + quarantined,
+        passed=gap == 0,
+        description=description,
         metadata={
             "source_rows": source_rows,
             "imported": imported,
             "quarantined": quarantined,
-            "unaccounted": source_rows - imported - quarantined,
+            "unaccounted": gap,
         },
     )

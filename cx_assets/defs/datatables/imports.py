@@ -2,23 +2,31 @@
 
 Nothing is lost on the way: rows the client-side validation rejects, and rows the server still
 refuses (isolated by bisecting the batch), go to quarantine with row number, field and reason.
+
+Each declaration file is loaded on its own: a file that does not load (bad YAML, a field that
+does not validate, a name another file already has) still gets an asset, keyed by its file name,
+whose run fails with the file's error, so one broken file never takes the code location (every
+other flow's assets, sensors and schedules) down with it.
 """
 
+import re
 from collections.abc import Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
 from cx_assets.catalog.datatable_imports import ImportRecord
 from cx_assets.defs.datatables import import_checks as checks
+from cx_assets.defs.datatables.import_failures import INPUT_ERRORS, input_failure, rules_for
 from cx_assets.defs.datatables.import_files import imports_dir
 from cx_assets.defs.datatables.platform_imports import materialize_platform_import
 from cx_assets.defs.policies import TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import run_import
 from cx_assets.flows.datatables_names import TableNotFound
-from cx_assets.genesys.datatables.declarations import ImportDeclaration, load_declarations
+from cx_assets.genesys.datatables.declarations import ImportDeclaration, declaration_files
 from cx_assets.genesys.datatables.imports import (
     ImportOutcome,
     TooManyServerRejections,
@@ -57,7 +65,10 @@ def materialize_import(
             run_id=context.run.run_id,
             target=genesys.target(FLOW),
             log=context.log,
+            sources=rules_for(declaration),
         )
+    except INPUT_ERRORS as exc:
+        raise input_failure(declaration, exc) from None
     except (SchemaMismatch, TableNotFound) as exc:
         raise dg.Failure(
             description=f"Import {declaration.name} halted before sending anything: {exc}",
@@ -77,7 +88,7 @@ def materialize_import(
         metadata=_metadata(record, run.outcome, run.verification, run.stats),
         check_results=[
             checks.import_verified(run.verification),
-            checks.nothing_lost(record.rows_total, run.accepted, record.quarantined),
+            checks.nothing_lost(record.rows_total, run.accepted, record.quarantined, record.source),
         ],
     )
 
@@ -111,10 +122,8 @@ def _metadata(
     }
 
 
-def build_import_asset(declaration: ImportDeclaration) -> dg.AssetsDefinition:
-    """The asset for one declaration; its checks prove the table holds what was sent."""
-    name = declaration.asset_name
-    specs = [
+def _check_specs(name: str) -> list[dg.AssetCheckSpec]:
+    return [
         dg.AssetCheckSpec(
             checks.IMPORT_VERIFIED,
             asset=name,
@@ -123,9 +132,15 @@ def build_import_asset(declaration: ImportDeclaration) -> dg.AssetsDefinition:
         dg.AssetCheckSpec(
             checks.NOTHING_LOST,
             asset=name,
-            description="Rows read = rows imported + rows quarantined.",
+            description="Rows in the source file (its physical rows) = rows imported + rows "
+            "quarantined.",
         ),
     ]
+
+
+def build_import_asset(declaration: ImportDeclaration) -> dg.AssetsDefinition:
+    """The asset for one declaration; its checks prove the table holds what was sent."""
+    name = declaration.asset_name
     source = str(declaration.source) if declaration.source else "catalog query"
 
     @dg.asset(
@@ -135,7 +150,7 @@ def build_import_asset(declaration: ImportDeclaration) -> dg.AssetsDefinition:
         pool="genesys_api",
         kinds={"genesys", "duckdb"},
         retry_policy=TRANSIENT_RETRY,
-        check_specs=specs,
+        check_specs=_check_specs(name),
         description=declaration.description
         or f"Upserts {source} into data table {declaration.table_label}.",
         metadata={"table": declaration.table_label, "source": source, "mode": declaration.mode},
@@ -148,5 +163,47 @@ def build_import_asset(declaration: ImportDeclaration) -> dg.AssetsDefinition:
     return _import
 
 
-def import_assets() -> list[dg.AssetsDefinition]:
-    return [build_import_asset(d) for d in load_declarations(imports_dir())]
+def build_broken_import_asset(path: Path, error: str, name: str) -> dg.AssetsDefinition:
+    """The asset of a declaration file that does not load: it shows in the UI under the
+    file's name, and materialising it fails (without retry) with the file's error."""
+
+    @dg.asset(
+        name=name,
+        group_name=GROUP,
+        pool="genesys_api",
+        kinds={"genesys", "duckdb"},
+        check_specs=_check_specs(name),
+        description=f"Import declaration {path.name} does not load: {error}",
+        metadata={"declaration_file": str(path), "error": error},
+    )
+    def _broken(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        raise dg.Failure(
+            description=f"Import declaration {path.name} does not load, nothing was sent: {error}",
+            allow_retries=False,
+        )
+
+    return _broken
+
+
+def broken_asset_name(path: Path, taken: set[str]) -> str:
+    """`datatable_import_<file stem>` (made a valid asset name), unless a loaded declaration
+    or another broken file already has it: then a `_file`/`_file_<n>` suffix keeps keys unique."""
+    stem = re.sub(r"[^A-Za-z0-9_]", "_", path.stem).lower() or "unnamed"
+    base = f"datatable_import_{stem}"
+    candidates = [base, f"{base}_file", *(f"{base}_file_{n}" for n in range(2, 1000))]
+    return next(name for name in candidates if name not in taken)
+
+
+def import_assets(folder: Path | None = None) -> list[dg.AssetsDefinition]:
+    """One asset per declaration file of `folder` (default: `imports_dir()`), broken or not."""
+    files = declaration_files(folder or imports_dir())
+    taken = {f.declaration.asset_name for f in files if f.declaration is not None}
+    assets = []
+    for file in files:
+        if file.declaration is not None:
+            assets.append(build_import_asset(file.declaration))
+            continue
+        name = broken_asset_name(file.path, taken)
+        taken.add(name)
+        assets.append(build_broken_import_asset(file.path, file.error or "unknown error", name))
+    return assets

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 
 from cx_assets.defs.datatables import import_checks as checks
+from cx_assets.defs.datatables.import_failures import INPUT_ERRORS, input_failure, rules_for
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables_names import TableNotFound
 from cx_assets.flows.datatables_platform_import import PlatformImportRun, run_platform_import
@@ -33,7 +34,10 @@ def materialize_platform_import(
             run_id=context.run.run_id,
             target=genesys.target("data tables"),
             log=context.log,
+            sources=rules_for(declaration),
         )
+    except INPUT_ERRORS as exc:
+        raise input_failure(declaration, exc) from None
     except (ImportColumnsError, TableNotFound, SchemaError, CsvFormatError) as exc:
         raise dg.Failure(
             description=f"Import {declaration.name} halted before sending anything: {exc}",
@@ -53,7 +57,7 @@ def materialize_platform_import(
         metadata=_metadata(run),
         check_results=[
             checks.import_verified(run.verification),
-            checks.nothing_lost(record.rows_total, run.accepted, record.quarantined),
+            checks.nothing_lost(record.rows_total, run.accepted, record.quarantined, record.source),
         ],
     )
 

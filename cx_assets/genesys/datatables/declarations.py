@@ -20,6 +20,7 @@ The folder is the caller's (the Dagster layer keeps the repo's in `defs/datatabl
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -92,21 +93,69 @@ class DeclarationError(ValueError):
     """A declaration file that cannot be used; the message names the file and the field."""
 
 
-def load_declarations(folder: Path) -> list[ImportDeclaration]:
-    """Every `*.yaml` in the folder, sorted by name; names must be unique."""
-    found: dict[str, ImportDeclaration] = {}
+def _describe(exc: ValidationError) -> str:
+    """Pydantic's errors as `field <name>: <reason>` (the whole declaration when no field)."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        reason = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"field {where}: {reason}" if where else reason)
+    return "; ".join(parts)
+
+
+def load_declaration_file(path: Path) -> ImportDeclaration:
+    """One declaration file, or a `DeclarationError` naming the file, the field and the reason."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DeclarationError(f"{path}: not readable YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise DeclarationError(f"{path}: expected a mapping of fields, got {type(data).__name__}")
+    try:
+        return ImportDeclaration.model_validate({**data, "declared_in": path})
+    except ValidationError as exc:
+        raise DeclarationError(f"{path}: {_describe(exc)}") from None
+
+
+@dataclass(frozen=True)
+class DeclaredFile:
+    """One file of the folder: its declaration, or why it has none (`error`)."""
+
+    path: Path
+    declaration: ImportDeclaration | None
+    error: str | None = None
+
+
+def declaration_files(folder: Path) -> list[DeclaredFile]:
+    """Every `*.yaml` / `*.yml` in the folder, sorted by file name, each loaded on its own: a
+    broken file (bad YAML, a field that does not validate, a name another file already has)
+    carries its error instead of stopping the others."""
+    files: list[DeclaredFile] = []
+    owners: dict[str, Path] = {}
     for path in sorted(folder.glob("*.y*ml")):
         try:
-            data = yaml.safe_load(path.read_text()) or {}
-            if not isinstance(data, dict):
-                raise DeclarationError(f"{path}: expected a mapping of fields")
-            declaration = ImportDeclaration.model_validate({**data, "declared_in": path})
-        except (yaml.YAMLError, ValidationError) as exc:
-            raise DeclarationError(f"{path}: {exc}") from None
-        if declaration.name in found:
-            raise DeclarationError(
-                f"{path}: import name {declaration.name!r} is already declared in "
-                f"{found[declaration.name].declared_in}"
+            declaration = load_declaration_file(path)
+        except DeclarationError as exc:
+            files.append(DeclaredFile(path, None, str(exc)))
+            continue
+        if declaration.name in owners:
+            error = (
+                f"{path}: field name: import name {declaration.name!r} is already declared in "
+                f"{owners[declaration.name]}"
             )
-        found[declaration.name] = declaration
-    return sorted(found.values(), key=lambda d: d.name)
+            files.append(DeclaredFile(path, None, error))
+            continue
+        owners[declaration.name] = path
+        files.append(DeclaredFile(path, declaration))
+    return files
+
+
+def load_declarations(folder: Path) -> list[ImportDeclaration]:
+    """Every declaration of the folder, sorted by name; the first broken file raises its
+    `DeclarationError` (callers that must carry on past one use `declaration_files`)."""
+    found: list[ImportDeclaration] = []
+    for file in declaration_files(folder):
+        if file.declaration is None:
+            raise DeclarationError(file.error)
+        found.append(file.declaration)
+    return sorted(found, key=lambda d: d.name)
