@@ -14,7 +14,7 @@ import httpx
 
 from cx_assets import settings
 from cx_assets.catalog.queries import query
-from cx_assets.defs.conversations import ASSETS
+from cx_assets.defs.conversations import ASSET_CHECKS, ASSETS
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.emulator import EmulatorServer
 
@@ -47,9 +47,9 @@ class Pipeline:
     def materialize(
         self, day: str, *, raise_on_error: bool = True, selection: str | None = None, **genesys: Any
     ) -> dg.ExecuteInProcessResult:
-        """Both conversation assets for `day`, or only the asset named by `selection`."""
+        """Both conversation assets and their checks for `day`, or what `selection` names."""
         return dg.materialize(
-            ASSETS,
+            [*ASSETS, *ASSET_CHECKS],
             selection=selection,
             partition_key=day,
             instance=self.instance,

@@ -1,6 +1,7 @@
 """Genesys Cloud conversation exports as daily-partitioned assets."""
 
 from cx_assets.defs.conversations.assets import (
+    files_match_manifest,
     genesys_conversation_export,
     genesys_conversations,
 )
@@ -10,5 +11,6 @@ from cx_assets.defs.conversations.schedules import (
 )
 
 ASSETS = [genesys_conversation_export, genesys_conversations]
+ASSET_CHECKS = [files_match_manifest]
 JOBS = [genesys_conversations_job]
 SCHEDULES = [genesys_conversations_schedule]

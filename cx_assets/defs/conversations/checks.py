@@ -21,10 +21,18 @@ ROWS_MATCH_FILES = "rows_match_files"
 CONVERSATION_ID_UNIQUE = "conversation_id_unique"
 #: Each lake table's declared columns; the conversations table is the same in both modes.
 EXPECTED_COLUMNS = {**TABLES, DATASET: CONVERSATION_COLUMNS}
+#: Ids or file names listed in a check description before the rest are left off.
+LISTED_IDS = 10
 
 
 def files_match_manifest(raw_dir: Path, record: VerifiedExport) -> dg.AssetCheckResult:
     """Re-hash the published files: proves what is on disk now, not what was streamed."""
+    if not record.files:
+        return nothing_to_compare(
+            FILES_MATCH_MANIFEST,
+            f"export {record.export_id} lists no files: nothing to re-hash",
+            files_checked=0,
+        )
     problems: list[str] = []
     for entry in record.files:
         path = raw_dir / FILES_DIR / entry.name
@@ -41,11 +49,42 @@ def files_match_manifest(raw_dir: Path, record: VerifiedExport) -> dg.AssetCheck
     return dg.AssetCheckResult(
         check_name=FILES_MATCH_MANIFEST,
         passed=not problems,
+        description=(
+            f"{len(problems)} of {len(record.files)} file(s) in {raw_dir / FILES_DIR} differ "
+            "from the manifest: " + "; ".join(problems)
+            if problems
+            else f"all {len(record.files)} file(s) match the manifest"
+        ),
         metadata={
             "files_checked": len(record.files),
             "bytes_checked": record.bytes,
             "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
         },
+    )
+
+
+def files_match_manifest_on_disk(raw_dir: Path) -> dg.AssetCheckResult:
+    """The check as its own step runs it: the record and the files as they are on disk now."""
+    try:
+        record = VerifiedExport.load(raw_dir)
+    except FileNotFoundError:
+        return dg.AssetCheckResult(
+            check_name=FILES_MATCH_MANIFEST,
+            passed=False,
+            description=f"no verified export in {raw_dir}: materialise the export first",
+            metadata={"files_checked": 0, "raw_dir": str(raw_dir)},
+        )
+    return files_match_manifest(raw_dir, record)
+
+
+def nothing_to_compare(check_name: str, why: str, **metadata: int | str) -> dg.AssetCheckResult:
+    """A check that had nothing to compare says so as a WARN instead of passing silently."""
+    return dg.AssetCheckResult(
+        check_name=check_name,
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"nothing to compare: {why}",
+        metadata={"nothing_to_compare": why, **metadata},
     )
 
 
@@ -58,6 +97,7 @@ def schema_conforms(tables: dict[str, tuple[Path, int]]) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=SCHEMA_CONFORMS,
         passed=not problems,
+        description="; ".join(problems) or f"all {len(tables)} table(s) as declared",
         metadata={
             "tables_checked": len(tables),
             "columns_expected": len(CONVERSATION_COLUMNS),
@@ -68,17 +108,40 @@ def schema_conforms(tables: dict[str, tuple[Path, int]]) -> dg.AssetCheckResult:
 
 def conversation_id_unique(parquet_path: Path) -> dg.AssetCheckResult:
     """Each conversation appears once in the day (a duplicate would double every count)."""
+    frame = pl.scan_parquet(parquet_path)
     counts = (
-        pl.scan_parquet(parquet_path)
-        .select(pl.len().alias("rows"), pl.col("conversation_id").n_unique().alias("ids"))
+        frame.select(pl.len().alias("rows"), pl.col("conversation_id").n_unique().alias("ids"))
         .collect()
         .row(0, named=True)
     )
     duplicates = counts["rows"] - counts["ids"]
+    repeated = (
+        frame.group_by("conversation_id")
+        .len()
+        .filter(pl.col("len") > 1)
+        .sort("conversation_id")
+        .head(LISTED_IDS)
+        .collect()
+        .get_column("conversation_id")
+        .to_list()
+        if duplicates
+        else []
+    )
     return dg.AssetCheckResult(
         check_name=CONVERSATION_ID_UNIQUE,
         passed=duplicates == 0,
-        metadata={"rows": counts["rows"], "distinct_ids": counts["ids"], "duplicates": duplicates},
+        description=(
+            f"{duplicates} duplicate row(s) in {parquet_path}; repeated ids: "
+            + ", ".join(str(i) for i in repeated)
+            if duplicates
+            else f"{counts['rows']} row(s), each conversation id once"
+        ),
+        metadata={
+            "rows": counts["rows"],
+            "distinct_ids": counts["ids"],
+            "duplicates": duplicates,
+            "repeated_ids": ", ".join(str(i) for i in repeated) or "none",
+        },
     )
 
 
@@ -109,17 +172,25 @@ def rows_match_files(record: VerifiedExport, rows: int, quarantined: int) -> dg.
     tutorial mode, the conversations each served page held in platform mode)."""
     declared = [f.record_count for f in record.files]
     accounted = rows + quarantined
-    if any(c is None for c in declared):
-        return dg.AssetCheckResult(
-            check_name=ROWS_MATCH_FILES,
-            passed=True,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={"note": "the manifest gives no record counts", "rows": rows},
+    uncounted = [f.name for f, c in zip(record.files, declared, strict=True) if c is None]
+    if not record.files or uncounted:
+        why = (
+            f"the manifest gives no record count for {len(uncounted)} of {len(record.files)} "
+            f"file(s) ({', '.join(uncounted[:LISTED_IDS])})"
+            if uncounted
+            else "the export lists no files"
+        )
+        return nothing_to_compare(
+            ROWS_MATCH_FILES, why, rows_written=rows, rows_quarantined=quarantined
         )
     expected = sum(c for c in declared if c is not None)
     return dg.AssetCheckResult(
         check_name=ROWS_MATCH_FILES,
         passed=accounted == expected,
+        description=(
+            f"the files hold {expected} record(s) by the manifest, {rows} written + "
+            f"{quarantined} quarantined = {accounted}"
+        ),
         metadata={
             "records_in_files": expected,
             "rows_written": rows,
