@@ -45,3 +45,14 @@ def independent_data_actions() -> Iterator[object]:
 
     with serve_data_actions() as running:
         yield running
+
+
+@pytest.fixture
+def independent_tutorial_cxone() -> Iterator[object]:
+    """The independent tutorial-mode CXone analytics export server (token, create, poll, data
+    pages under `/cxone`) on a free loopback port, every quirk on; `.url` is the root,
+    `.cxone_url` the root + `/cxone`, `.server` its `CxoneExportServer` admin surface."""
+    from cx_assets_tests.independent.tutorial_cxone_server import serve_cxone as serve_tutorial
+
+    with serve_tutorial() as running:
+        yield running

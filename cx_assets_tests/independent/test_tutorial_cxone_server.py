@@ -58,13 +58,10 @@ def instant(text: str) -> datetime:
 
 @pytest.fixture(params=["quirky", "obvious"])
 def running(request: pytest.FixtureRequest) -> Iterator[RunningTutorialCxone]:
-    quirks = Quirks() if request.param == "quirky" else Quirks.obvious()
-    with serve_cxone(CxoneExportServer(quirks)) as served:
-        yield served
-
-
-@pytest.fixture
-def obvious() -> Iterator[RunningTutorialCxone]:
+    """Every quirk on (conftest's `independent_tutorial_cxone`), then every quirk off."""
+    if request.param == "quirky":
+        yield request.getfixturevalue("independent_tutorial_cxone")
+        return
     with serve_cxone(CxoneExportServer(Quirks.obvious())) as served:
         yield served
 
@@ -233,6 +230,7 @@ def test_a_json_export_polls_to_completed_and_pages_every_record(
     served = pages(client, export_id)
     got = [r for page in served for r in page_records(page)]
     assert by_id(got) == by_id(expected)
+    assert all(list(r) == [c for c in FIELDS if c in r] for r in got)  # the columns' order
     assert all(page.json()["totalRecords"] == 36 for page in served)
     assert len(served) == (3 if running.quirks.page_size_capped else 1)
     small = pages(client, export_id, page_size=10)
@@ -282,6 +280,23 @@ def test_filters_keep_listed_values_and_drop_records_lacking_the_field(
     assert by_id(got) == by_id([r for r in every if r.get("medium") in ("voice", "sms")])
     assert 0 < len(got) < len(every) and status["totalRecords"] == len(got)
     assert any("medium" not in r for r in every)
+
+
+def test_records_fall_in_the_range_by_start_time(running: RunningTutorialCxone) -> None:
+    client = api(running)
+    running.server.seed_contacts(per_day=40, missing_share=0.3)
+    morning = {"start": "2024-01-02T06:00:00.000Z", "end": "2024-01-02T12:00:00.000Z"}
+    export_id = create(client, dateRange=morning, columns=["id", "startTime", "endTime"])
+    poll(client, export_id)
+    got = [r for page in pages(client, export_id) for r in page_records(page)]
+    truth = [
+        c for c in running.server.contacts(date(2024, 1, 2))
+        if instant(morning["start"]) <= c.start <= instant(morning["end"])
+    ]  # fmt: skip
+    assert 0 < len(got) == len(truth) < 40
+    starts = [instant(r["startTime"]) for r in got if "startTime" in r]
+    assert all(instant(morning["start"]) <= s <= instant(morning["end"]) for s in starts)
+    assert len(starts) < len(got)  # some records withhold startTime and still belong here
 
 
 def test_the_same_day_always_yields_the_same_records() -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from cx_assets_tests.independent.tutorial_cxone_records import FIELDS
+from cx_assets_tests.independent.tutorial_cxone_records import FIELDS, Contact
 from cx_assets_tests.independent.tutorial_cxone_wire import parse_request_instant
 
 KNOWN = ("reportId", "dateRange", "format", "columns", "filters", "pageSize")
@@ -135,6 +135,8 @@ class Export:
     polls: int = 0
     ended_at: datetime | None = None
     statuses_served: list[str] = field(default_factory=list)
+    contacts: list[Contact] | None = None
+    """The contacts in range, taken on first read: an export is a snapshot of its days."""
 
     def poll(self, now: datetime, skip_processing: bool) -> None:
         """One status poll: the export moves on as the polls it needs run out."""

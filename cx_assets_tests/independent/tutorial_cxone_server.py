@@ -41,9 +41,9 @@ Admin surface (Python, on `running.server`):
   `auth.window_s`, `auth.token_lifetime_s`.
 - `expire_page_tokens()`: every page token handed out so far answers 400;
   `page_token_ttl_s` (default None): tokens older than that answer 400 too.
-- State: `exports` (id -> `Export`), `created()` (`{id, start, end, format, status}` in
-  creation order), `create_bodies` (every POST body that parsed as JSON), `calls` (`Call`:
-  method, path, query, status, in order).
+- State: `exports` (id -> `Export`, with `statuses_served` and `polls`), `created()`
+  (`{id, start, end, format, status}` in creation order), `create_bodies` (every POST body
+  that parsed as JSON), `calls` (`Call`: method, path, query, status, in order).
 
 Fixed readings where the text is silent: the data endpoint needs `analytics:export:read`
 (quirk `data_scope_reports_read` adds `reports:read`); a failed export's data answers 409
@@ -52,7 +52,8 @@ foreign (another export's) or expired `nextPageToken` is a 400 naming `nextPageT
 empty `nextPageToken=` means the first page; a token may be used again until it expires (so
 a retry after a dropped page works); the data page's `pageSize` must be 1-10000 (else 400);
 every CSV page repeats the header row; `totalRecords` counts the export's records after its
-filters; `xlsx` exports complete but their data answers 406.
+filters; an export's contacts are taken when it is first read (reseeding later does not change
+it); `xlsx` exports complete but their data answers 406.
 """
 
 from __future__ import annotations
@@ -255,7 +256,9 @@ class CxoneExportServer:
 
     def _export_records(self, export: Export) -> list[Json]:
         r = export.request
-        chosen = records.ordered(self._in_range(r.start, r.end), self.quirks.records_unsorted)
+        if export.contacts is None:
+            export.contacts = self._in_range(r.start, r.end)
+        chosen = records.ordered(export.contacts, self.quirks.records_unsorted)
         rendered = [c.render(self.quirks) for c in chosen]
         return [records.project(x, r.columns) for x in rendered if records.keep(x, r.filters)]
 
