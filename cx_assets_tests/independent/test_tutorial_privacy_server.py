@@ -232,7 +232,7 @@ def test_filed_polled_and_downloaded(each: RunningPrivacy) -> None:
     assert doc["subject"] == {"entityType": "user", "entityId": "user-42"}
     assert instant(doc["timeRange"]["start"]) == instant(sent["timeRange"]["start"])
     assert set(doc["data"]) <= {"profile", "notes", "tags"} and len(doc["data"]["notes"]) == 2
-    assert doc["data"]["notes"][0]["text"] == 'Called back, said "thanks"\nfollow-up: café'
+    assert doc["data"]["notes"][0]["text"] == 'Called back, said "thanks"\nfollow-up: caf\u00e9'
     assert doc["data"].get("tags", []) == []
     assert each.server.filed_ids == [request_id]
     assert WEB.get(f"{each.url}/admin/stats").json()["privacy_requests"] == [request_id]
@@ -300,6 +300,12 @@ def test_same_request_again_is_200_and_a_different_one_409(obvious: RunningPriva
         ({"callbackUrl": "ftp://hooks.example/in"}, "callbackUrl"),
         ({"callbackUrl": "/relative"}, "absolute"),
         ({"priority": "high"}, "unknown field priority"),
+        ({"entityType": ["user"]}, "entityType"),
+        ({"format": {"json": True}}, "format"),
+        ({"dataTypes": "profile"}, "non-empty list"),
+        ({"dataTypes": [["profile"]]}, "dataTypes[0]"),
+        ({"timeRange": "last week"}, "timeRange must be an object"),
+        ({"timeRange": {"start": "2026-01-01T00:00:00Z"}}, "timeRange.end"),
     ],
 )
 def test_broken_rules_are_400_naming_the_field(
@@ -312,6 +318,9 @@ def test_broken_rules_are_400_naming_the_field(
 
 def test_thirty_days_exactly_and_unknown_ids(obvious: RunningPrivacy) -> None:
     client = api(obvious)
+    for junk in (b"not json", b"[1, 2]"):
+        refused = client.post(REQUESTS, content=junk, headers={"Content-Type": "application/json"})
+        assert refused.status_code == 400 and "JSON object" in refused.json()["message"]
     edge = body(timeRange={"start": "2026-01-01T00:00:00Z", "end": "2026-01-31T00:00:00Z"})
     assert client.post(REQUESTS, json=edge).status_code == 202
     missing = client.get(f"{REQUESTS}/{uuid.uuid4()}")

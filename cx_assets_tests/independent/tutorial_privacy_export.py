@@ -33,11 +33,11 @@ AMZ_DATE = "%Y%m%dT%H%M%SZ"
 FIELDS: dict[str, list[Json]] = {
     "profile": [
         {"name": "Ana Lima", "email": "ana@example.com", "vip": True},
-        {"name": "Zoë O'Neil", "email": "zoe@example.com", "vip": False},
+        {"name": "Zo\u00eb O'Neil", "email": "zoe@example.com", "vip": False},
     ],
     "interactions": [{"channel": "voice", "seconds": 312}, {"channel": "chat", "seconds": 95}],
     "notes": [
-        {"text": 'Called back, said "thanks"\nfollow-up: café'},
+        {"text": 'Called back, said "thanks"\nfollow-up: caf\u00e9'},
         {"text": "plain note"},
     ],
     "tags": [],

@@ -84,7 +84,7 @@ def validate(body: Any) -> Asked:
             "requestId", f"requestId must be a UUID (8-4-4-4-12 hex), got {request_id!r}"
         )
     entity_type = body["entityType"]
-    if entity_type not in ALLOWED_TYPES:
+    if not isinstance(entity_type, str) or entity_type not in ALLOWED_TYPES:
         kinds = ", ".join(ALLOWED_TYPES)
         raise BadRequest("entityType", f"entityType must be one of {kinds}, got {entity_type!r}")
     entity_id = body["entityId"]
@@ -92,7 +92,7 @@ def validate(body: Any) -> Asked:
         shown = len(entity_id) if isinstance(entity_id, str) else type(entity_id).__name__
         message = f"entityId must be a string of 1 to 128 characters, got {shown}"
         raise BadRequest("entityId", message)
-    if body["format"] not in FORMATS:
+    if not isinstance(body["format"], str) or body["format"] not in FORMATS:
         raise BadRequest("format", f"format must be json or csv, got {body['format']!r}")
     data_types = _data_types(body["dataTypes"], entity_type)
     start, end = _time_range(body["timeRange"])
@@ -119,7 +119,7 @@ def _data_types(value: Any, entity_type: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise BadRequest("dataTypes", "dataTypes must be a non-empty list")
     for i, item in enumerate(value):
-        if item not in allowed:
+        if not isinstance(item, str) or item not in allowed:
             message = (
                 f"dataTypes[{i}] {item!r} is not allowed for entityType {entity_type}: "
                 f"only {', '.join(allowed)}"

@@ -29,9 +29,10 @@ Admin surface (Python, on `running.server`; `GET /admin/stats` without auth give
 - `add_fault(kind, count=1, **options)`: `http_429` / `http_5xx` (options `path_contains` or
   `path_prefix`, `method`, `status`, `retry_after`, `after`; from Auth), `export_failed`
   (`reason=`: the next filed requests end FAILED), `drop_callback` (the next callbacks are never
-  sent), `drop_connection` (`path_contains`, `method`, `after`: the call is handled, a POST files
-  its request, then the connection closes without an answer), `truncate_download` (the body stops
-  half-way after the full `Content-Length`), `corrupt_download` (same size, other bytes),
+  sent), `drop_connection` (`path_contains`, `method`, `after`; API calls and downloads: the
+  call is handled, a POST files its request, then the connection closes without an answer),
+  `truncate_download` (the body stops half-way after the full `Content-Length`),
+  `corrupt_download` (same size, other bytes),
   `revoke_tokens` (`after=N`: after N more API calls every token is revoked, 401 mid-tracking).
   Returns the switch; its `fired` counts uses.
 - `expire_tokens()`, `lack(*scopes)` (`lack()` restores all), `expire_urls()` (every URL handed
