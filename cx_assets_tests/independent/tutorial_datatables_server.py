@@ -20,7 +20,8 @@ Serves `POST /oauth/token`, `GET /api/v2/datatables`, `GET|PUT /api/v2/datatable
 
 Admin surface (Python, on `running.server`):
 
-- Seed: four tables deterministic from `seed` (tutorial_datatables_seed.py);
+- Seed: four tables deterministic from `seed` (tutorial_datatables_seed.py); `reset(quirks=None,
+  seed=None)` starts over on the same URL (new seed and quirks, no tokens, faults or records);
   `add_table(name, columns=[(name, type, is_key), ...], rows=[{...}])` adds one (returns its id);
   `table_id(name)`, `table(id)` (the live `Table`: `columns`, `rows`, `version`, `etag`),
   `rows(id)` (a copy of the stored values, first-insertion order).
@@ -174,12 +175,13 @@ class DatatablesServer:
         self.seed = seed
         self.client_id, self.client_secret = client_id, client_secret
         self.auth = Auth(self._quirks, client_id, client_secret, allowed=set(SCOPES))
-        self.tables: dict[str, Table] = {t.id: t for t in seeded_tables(seed, self._quirks)}
+        self.tables: dict[str, Table] = {}
         self.upserts: list[UpsertRecord] = []
         self.schema_puts: list[SchemaPutRecord] = []
         self.requests: list[Logged] = []
         self._faults = _Faults()
         self._armed: list[ArmedEdit] = []
+        self.reset(self._quirks, seed)
         app = Starlette(
             routes=[
                 Route("/oauth/token", self.auth.token, methods=["POST"]),
@@ -203,6 +205,17 @@ class DatatablesServer:
         self._quirks = self.auth.quirks = quirks
 
     # ---- admin surface -------------------------------------------------------------------------
+    def reset(self, quirks: Quirks | None = None, seed: int | None = None) -> None:
+        """Start over on the same app: quirks (default: unchanged), the seeded tables, no
+        tokens, windows, faults, armed edits or records."""
+        self.quirks = quirks or self.quirks
+        self.seed = self.seed if seed is None else seed
+        self.tables = {t.id: t for t in seeded_tables(self.seed, self.quirks)}
+        self.auth.tokens, self.auth.windows, self.auth.faults = {}, {}, []
+        self.auth.allowed = set(SCOPES)
+        self.upserts, self.schema_puts, self.requests = [], [], []
+        self._faults, self._armed = _Faults(), []
+
     def table_id(self, name: str) -> str:
         found = [t.id for t in self.tables.values() if t.name == name]
         if not found:
