@@ -25,13 +25,14 @@ from typing import Protocol
 from cx_assets.catalog import privacy as cat
 from cx_assets.flows.crashpoints import crashpoint
 from cx_assets.flows.privacy_claims import Launch, RunLedger, reconcile
+from cx_assets.flows.webhook_refusals import summarise_refusals
 from cx_assets.genesys.privacy.platform import GdprClient
 from cx_assets.genesys.privacy.tutorial import PRIVACY_SCOPES, PrivacyClient
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
 from cx_assets.lake.paths import DataLayout
 from cx_assets.lake.privacy import PrivacyArea
-from cx_assets.receiver.privacy import PrivacyInbox
+from cx_assets.receiver.privacy import CALLBACK_PATH, PrivacyInbox
 
 log = logging.getLogger(__name__)
 WEBHOOK_ACTOR = "genesys-callback"
@@ -112,22 +113,18 @@ def process_callbacks(
     client_factory: Callable[[], PrivacyClient],
     outcome: TickOutcome,
 ) -> None:
-    """Audit refused callbacks and apply accepted ones to their request's state."""
-    for path, note in inbox.rejections():
-        cat.record_callback(
-            catalog_path,
-            request_id=note.get("requestId") or "unknown",
-            actor=WEBHOOK_ACTOR,
-            accepted=False,
-            details={
-                "outcome": "rejected",
-                "reason": note["reason"],
-                "t": note.get("t"),
-                "received_at": note["receivedAt"],
-            },
-        )
-        inbox.mark_rejection_audited(path)
-        outcome.rejected_callbacks += 1
+    """Audit a summary of refused callbacks (one entry, only if there were any since the last)
+    and apply accepted ones to their request's state."""
+    summary = summarise_refusals(
+        catalog_path,
+        inbox.refusals_path,
+        flow=FLOW,
+        route=CALLBACK_PATH,
+        actor=WEBHOOK_ACTOR,
+        legacy_notes=inbox.legacy_rejections(),
+        drop_legacy=inbox.drop_legacy_rejections,
+    )
+    outcome.rejected_callbacks += summary.total if summary else 0
     for entry in inbox.pending():
         row = cat.row_for_request_id(catalog_path, entry.request_id)
         acted = row is not None and row.status in cat.PENDING
@@ -171,6 +168,7 @@ def process_callbacks(
                 outcome.changes.append(StatusChange(row.partition_key, *moved, "webhook"))
         inbox.mark_done(entry)
         outcome.callbacks += 1
+    inbox.prune_done(time.time())
 
 
 class StatusReader(Protocol):

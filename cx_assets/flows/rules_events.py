@@ -5,12 +5,14 @@ new event for an action a rule file manages becomes a request for a drift check,
 event's id, so a redelivered event (re-signed, same update) or a second tick never asks twice.
 An event is marked done, and audited in the catalog with the run that checked it, only once that
 run exists: the caller says so through `existing_run_id` (it knows the orchestrator's runs), so a
-tick whose requests were lost (a crash before they were submitted) simply asks again. Refused
-deliveries and events for actions no rule file manages are audited and set aside without a run.
+tick whose requests were lost (a crash before they were submitted) simply asks again. Events for
+actions no rule file manages are audited and set aside without a run; refused deliveries are
+audited as one summary entry per tick, only when there were any (`flows.webhook_refusals`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,8 @@ from typing import Any
 from cx_assets.catalog.audit import append_audit
 from cx_assets.catalog.connection import write_transaction
 from cx_assets.flows.rules_audit import FLOW
-from cx_assets.receiver.events import EventInbox, InboxEvent
+from cx_assets.flows.webhook_refusals import summarise_refusals
+from cx_assets.receiver.events import EVENTS_PATH, EventInbox, InboxEvent
 
 RUN_KEY_PREFIX = "data-action-event"
 ACTOR = "genesys-webhook"
@@ -42,7 +45,7 @@ class DriftRequest:
 @dataclass
 class EventsTick:
     """What one tick decided: checks to request, events moved to done, actions no rule file
-    manages, and refused deliveries audited."""
+    manages, and how many refused deliveries its summary entry audited."""
 
     requests: list[DriftRequest] = field(default_factory=list)
     done: int = 0
@@ -77,15 +80,20 @@ def process_inbox(
 ) -> EventsTick:
     """One tick: the drift checks to request now (`rules` maps action id -> rule file); events
     whose run exists (`existing_run_id(run_key)`) or that no rule file manages are audited and
-    moved to done, refusals audited and set aside."""
+    moved to done, refusals since the last summary audited as one entry."""
     inbox = EventInbox(data_root)
     tick = EventsTick()
     audits: list[dict[str, Any]] = []
-    rejections = inbox.rejections()
-    for _, note in rejections:
-        details = {"outcome": "refused", "reason": note["reason"], "t": note.get("t")}
-        audits.append({"entity": "webhook", "actor": ACTOR, "details": details})
-    tick.rejected = len(rejections)
+    summary = summarise_refusals(
+        catalog_path,
+        inbox.refusals_path,
+        flow=FLOW,
+        route=EVENTS_PATH,
+        actor=ACTOR,
+        legacy_notes=inbox.legacy_rejections(),
+        drop_legacy=inbox.drop_legacy_rejections,
+    )
+    tick.rejected = summary.total if summary else 0
     requested: set[str] = set()
     finished: list[InboxEvent] = []
     for entry in inbox.pending():
@@ -108,9 +116,8 @@ def process_inbox(
         with write_transaction(catalog_path) as con:
             for audit in audits:
                 append_audit(con, flow=FLOW, action="event_received", **audit)
-    for path, _ in rejections:
-        inbox.mark_rejection_audited(path)
     for entry in finished:  # after the audit commit: a crash before it re-audits, never loses
         inbox.mark_done(entry)
+    inbox.prune_done(time.time())
     tick.done = len(finished)
     return tick

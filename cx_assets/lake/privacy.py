@@ -11,8 +11,8 @@ privacy/exports/<key>/export.<fmt>   the verified download (tutorial mode)
 privacy/exports/<key>/results-NN.*   every results file (platform mode) + manifest.json
 privacy/webhooks/inbox/*.json        verified completion callbacks, not yet acted on
 privacy/webhooks/done/*.json         callbacks the tracking sensor has acted on
-privacy/webhooks/seen/<hash>         (requestId, t) pairs already accepted (replay guard)
-privacy/webhooks/rejected/*.json     refused callbacks (reason only), audited by the sensor
+privacy/webhooks/seen/<t>-<hash>     (requestId, t) pairs already accepted (replay guard)
+privacy/webhooks/refusals.json       refused callbacks, counted; the sensor audits a summary
 privacy/subject.key                  HMAC key of subject references (or CX_PRIVACY_SUBJECT_KEY)
 ```
 """

@@ -10,7 +10,7 @@ one writer) and an event survives a restart of either side:
 webhooks/events/inbox/<t>-<hash>.json     verified events not yet acted on (atomic writes)
 webhooks/events/done/<t>-<hash>.json      events the events sensor has acted on
 webhooks/events/seen/<t>-<hash>           signed deliveries already accepted (replay guard)
-webhooks/events/rejected/*.json           refused deliveries (reason only), for the audit log
+webhooks/events/refusals.json             refused deliveries, counted (`refusals.RefusalLedger`)
 ```
 
 The secret itself is never written anywhere.
@@ -22,8 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-import time
-import uuid
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +31,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from cx_assets.lake.atomic import atomic_write
+from cx_assets.receiver.pruning import prune
+from cx_assets.receiver.refusals import LEDGER_NAME
 
 EVENTS_PATH = "/genesys/events"
 ACTION_UPDATED = "data.action.updated"
@@ -42,6 +43,9 @@ EMULATOR_EVENTS_SECRET = "cx-assets-emulator-events"
 #: The contract's lower bound for a client-chosen webhook secret.
 MIN_SECRET_CHARS = 8
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: Acted-on events kept for inspection: the newest `DONE_KEEP`, none older than 30 days.
+DONE_KEEP = 1000
+DONE_MAX_AGE_S = 30 * 86400
 
 
 class ActionEvent(BaseModel):
@@ -98,14 +102,22 @@ def _write_json(path: Path, value: Any) -> None:
 
 
 class EventInbox:
-    """Verified events on disk: written by the receiver, consumed by the events sensor."""
+    """Verified events on disk: written by the receiver, consumed by the events sensor.
+
+    Bounds: `inbox/` holds what the sensor has not acted on yet (the receiver refuses new ones
+    beyond `limits.ReceiverLimits.max_pending`); `seen/` only markers younger than twice the
+    signature tolerance (`forget_seen_before`); `done/` the newest `DONE_KEEP` files and none
+    older than `DONE_MAX_AGE_S` (`prune_done`); `refusals.json` is one bounded file;
+    `rejected/` (one note per refusal, written by earlier versions) is folded into the next
+    refusal summary and removed."""
 
     def __init__(self, data_root: Path) -> None:
         self.root = Path(data_root) / "webhooks" / "events"
         self.inbox_dir = self.root / "inbox"
         self.done_dir = self.root / "done"
         self.seen_dir = self.root / "seen"
-        self.rejected_dir = self.root / "rejected"
+        self.refusals_path = self.root / LEDGER_NAME
+        self.legacy_rejections_dir = self.root / "rejected"
 
     def accept(self, body: bytes, event: ActionEvent, timestamp: int) -> bool:
         """Store the event; False (nothing stored) if this exact signed delivery was seen."""
@@ -129,19 +141,15 @@ class EventInbox:
         return True
 
     def forget_seen_before(self, timestamp: float) -> int:
-        """Drop replay markers older than `timestamp`: a signature that old is refused as stale
-        anyway, so the guard stays small. Returns how many were dropped."""
-        dropped = 0
-        for marker in self.seen_dir.glob("*-*") if self.seen_dir.is_dir() else []:
-            t_text = marker.name.split("-", 1)[0]
-            if t_text.isdigit() and int(t_text) < timestamp:
-                marker.unlink(missing_ok=True)
-                dropped += 1
-        return dropped
+        """Drop replay markers signed before `timestamp`: a signature that old is refused as
+        stale anyway, so the guard stays small. Returns how many were dropped."""
+        return prune(self.seen_dir, older_than=timestamp)
 
-    def note_rejection(self, reason: str, timestamp: int | None) -> None:
-        note = {"reason": reason, "t": timestamp, "receivedAt": dt.datetime.now(dt.UTC).isoformat()}
-        _write_json(self.rejected_dir / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.json", note)
+    def pending_count(self) -> int:
+        if not self.inbox_dir.is_dir():
+            return 0
+        with os.scandir(self.inbox_dir) as entries:
+            return sum(1 for e in entries if e.name.endswith(".json") and e.name[0] != ".")
 
     def pending(self) -> list[InboxEvent]:
         """Accepted events not yet acted on, oldest first."""
@@ -156,11 +164,14 @@ class EventInbox:
         self.done_dir.mkdir(parents=True, exist_ok=True)
         os.replace(entry.path, self.done_dir / entry.path.name)
 
-    def rejections(self) -> list[tuple[Path, dict[str, Any]]]:
-        folder = self.rejected_dir
-        return [(p, json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))]
+    def prune_done(self, now: float) -> int:
+        """Keep `done/` to the newest `DONE_KEEP` files, none older than `DONE_MAX_AGE_S`."""
+        return prune(self.done_dir, older_than=now - DONE_MAX_AGE_S, keep=DONE_KEEP)
 
-    def mark_rejection_audited(self, path: Path) -> None:
-        done = self.rejected_dir / "audited"
-        done.mkdir(parents=True, exist_ok=True)
-        os.replace(path, done / path.name)
+    def legacy_rejections(self) -> int:
+        """Refusal notes earlier versions wrote one per refusal, not yet audited."""
+        folder = self.legacy_rejections_dir
+        return len(list(folder.glob("*.json"))) if folder.is_dir() else 0
+
+    def drop_legacy_rejections(self) -> None:
+        shutil.rmtree(self.legacy_rejections_dir, ignore_errors=True)

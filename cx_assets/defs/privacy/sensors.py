@@ -83,6 +83,8 @@ def privacy_tracking_sensor(
         context.log.warning(f"status poll failed, will retry with backoff: {error}")
     for note in outcome.released:
         context.log.warning(f"download claim handed back: {note}")
+    if outcome.rejected_callbacks:
+        context.log.warning(f"{outcome.rejected_callbacks} refused callback(s) audited (summary)")
     changes = [_observed(change) for change in outcome.changes]
     if not outcome.launches and not changes:
         return dg.SkipReason(
