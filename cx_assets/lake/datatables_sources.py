@@ -160,14 +160,16 @@ class _Lines:
                 yield text
 
 
-def _too_long(path: Path, line: int, name: str, length: int | None, limit: int) -> SourceUnreadable:
+def _too_long(
+    path: Path, line: int, name: str, length: int | None, limit: int, *, csv_file: bool = True
+) -> SourceUnreadable:
     size = f"{name} is {length} characters," if length is not None else f"{name} is"
+    hint = "; an unclosed quote earlier in the record would look the same" if csv_file else ""
     return SourceUnreadable(
         path,
         line,
         f"over-long field: {size} longer than the limit of {limit} characters "
-        "(CX_DATATABLE_IMPORT_MAX_FIELD_CHARS); an unclosed quote earlier in the record would "
-        "look the same",
+        f"(CX_DATATABLE_IMPORT_MAX_FIELD_CHARS){hint}",
     )
 
 
@@ -221,7 +223,8 @@ def _read_csv(path: Path, max_field_chars: int) -> SourceRows:
         csv.field_size_limit(max_field_chars + 1)
     # strict: a quote left open at the end of the file, or text after a closing quote, is an
     # error instead of a cell that silently ran on (the default swallows to EOF).
-    reader = csv.reader(_recording(lines, buffer := []), strict=True)
+    buffer: list[str] = []  # the physical lines of the record being read
+    reader = csv.reader(_recording(lines, buffer), strict=True)
     header_done, width, header = False, 0, []
     record, physical, consumed = 0, 0, 0
     while True:
@@ -250,7 +253,9 @@ def _read_csv(path: Path, max_field_chars: int) -> SourceRows:
             continue
         if not cells:  # a blank line is not a record
             continue
-        physical += 1  # counted from the lines, before the cells decide where the row goes
+        # A record as the lines delimit it (the quote parity above agrees with the parser on
+        # where it ends), counted before its cells decide whether it is a row or quarantined.
+        physical += 1
         record += 1
         if len(cells) != width and span > 1:
             raise SourceUnreadable(
@@ -341,7 +346,9 @@ def _read_jsonl(path: Path, max_field_chars: int) -> SourceRows:
         for name, cell in value.items():
             length = max(len(name), _longest(cell))
             if length > max_field_chars:
-                raise _too_long(path, line_number, f"field {name!r}", length, max_field_chars)
+                raise _too_long(
+                    path, line_number, f"field {name!r}", length, max_field_chars, csv_file=False
+                )
         columns.update(dict.fromkeys(value))
         rows.append(value)
         numbers.append(line_number)
