@@ -27,6 +27,7 @@ FaultKind = Literal[
     "export_failed",
     "table_modified",
     "reject_batch",
+    "row_served_twice",
     "wrong_format",
     "drop_callback",
     "concurrent_edit",

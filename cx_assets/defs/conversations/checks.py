@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from cx_assets.defs.check_results import nothing_to_compare
 from cx_assets.flows.conversations_platform import DATASET, is_final
 from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport
 from cx_assets.lake.conversation_details_schema import TABLES
@@ -75,17 +76,6 @@ def files_match_manifest_on_disk(raw_dir: Path) -> dg.AssetCheckResult:
             metadata={"files_checked": 0, "raw_dir": str(raw_dir)},
         )
     return files_match_manifest(raw_dir, record)
-
-
-def nothing_to_compare(check_name: str, why: str, **metadata: int | str) -> dg.AssetCheckResult:
-    """A check that had nothing to compare says so as a WARN instead of passing silently."""
-    return dg.AssetCheckResult(
-        check_name=check_name,
-        passed=False,
-        severity=dg.AssetCheckSeverity.WARN,
-        description=f"nothing to compare: {why}",
-        metadata={"nothing_to_compare": why, **metadata},
-    )
 
 
 def schema_conforms(tables: dict[str, tuple[Path, int]]) -> dg.AssetCheckResult:
