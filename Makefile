@@ -29,6 +29,7 @@ dev: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/export_ingest.py
+	$(BIN)/python benchmarks/export_ingest.py --records 2200000
 	$(BIN)/python benchmarks/datatables.py
 	$(BIN)/python benchmarks/conversation_details.py
 
