@@ -28,6 +28,7 @@ FaultKind = Literal[
     "table_modified",
     "reject_batch",
     "row_served_twice",
+    "row_lost_on_upsert",
     "wrong_format",
     "drop_callback",
     "concurrent_edit",

@@ -85,7 +85,7 @@ def read_ledger(path: Path) -> LedgerState | None:
         )
     except FileNotFoundError:
         return None
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         log.warning("refusal ledger %s is unreadable; starting a new one", path)
         return None
 
@@ -149,7 +149,8 @@ class RefusalLedger:
         self._pending = loop.call_later(wait, self.flush)
 
     def flush(self) -> None:
-        """Write the ledger now (atomic) and log the refusals since the last flush."""
+        """Write the ledger now (atomic) and log the refusals since the last flush; a failed
+        write is logged and retried with the next refusal (the counts stay in memory)."""
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
@@ -165,6 +166,9 @@ class RefusalLedger:
             "counts": dict(sorted(self._counts.items())),
             "sample": list(self._sample),
         }
-        with atomic_write(self.path) as fh:
-            fh.write(json.dumps(data, sort_keys=True).encode())
-        os.chmod(self.path, self._mode)
+        try:
+            with atomic_write(self.path) as fh:
+                fh.write(json.dumps(data, sort_keys=True).encode())
+            os.chmod(self.path, self._mode)
+        except OSError as exc:  # a full disk must not turn refusals into server errors
+            log.warning("could not write the refusal ledger %s: %s", self.path, exc)

@@ -147,3 +147,14 @@ def test_refusal_notes_of_earlier_versions_are_folded_into_one_summary(root: Pat
     [(_, action, details)] = _audit(catalog)
     assert (action, details["counts"]) == ("webhook_refusals", {"noted_before_counting": 3})
     assert not inbox.legacy_rejections_dir.exists()
+
+
+def test_a_ledger_that_cannot_be_written_still_refuses_with_401(
+    root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger = EventInbox(root).refusals_path
+    ledger.mkdir(parents=True)  # a folder where the file should be: every write fails
+    app = create_webhook_app(root, PRIVACY_SECRET, events_secret=EVENTS_SECRET, clock=lambda: NOW)
+    with serve(app) as url:
+        assert _flood(url, EVENTS_PATH, 3) == {401}
+    assert "could not write the refusal ledger" in caplog.text
