@@ -210,6 +210,21 @@ def test_import_quarantines_invalid_rows_and_is_idempotent(pipeline: Pipeline) -
     assert pipeline.sql("SELECT count(*) FROM datatables.customer_tiers") == [(2507,)]
 
 
+def test_a_row_the_server_lost_fails_import_verified(pipeline: Pipeline) -> None:
+    """The server answers for the whole batch but never stores its last row: only the
+    read-back can tell, and import_verified names the row that is missing."""
+    pipeline.emulator.add_faults(
+        {"kind": "row_lost_on_upsert", "count": 1, "path_prefix": f"/api/v2/datatables/{TIERS}"}
+    )
+    result = pipeline.materialize_assets([build_import_asset(_demo_import())], raise_on_error=False)
+
+    verified = _checks(result)["import_verified"]
+    assert not verified.passed
+    metadata = {k: getattr(v, "value", v) for k, v in verified.metadata.items()}
+    assert (metadata["rows_checked"], metadata["missing"], metadata["different"]) == (7, 1, 0)
+    assert metadata["first_missing"] == "C-900012"  # the batch's last row, never stored
+
+
 def test_a_source_column_the_table_lacks_halts_before_any_write(
     pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,10 +20,15 @@ def import_verified(verification: Verification) -> dg.AssetCheckResult:
             "rows_checked": verification.checked,
             "missing": len(verification.missing),
             "different": len(verification.different),
-            "first_missing": ", ".join(map(str, verification.missing[:SHOWN])) or "none",
-            "first_different": ", ".join(map(str, verification.different[:SHOWN])) or "none",
+            "first_missing": _keys(verification.missing) or "none",
+            "first_different": _keys(verification.different) or "none",
         },
     )
+
+
+def _keys(keys: list[tuple[object, ...]]) -> str:
+    """The first keys as a person reads them: `C-1, C-2`; a composite key `EU|2024-12-25`."""
+    return ", ".join("|".join(map(str, key)) for key in keys[:SHOWN])
 
 
 def nothing_lost(
