@@ -30,6 +30,7 @@ FaultKind = Literal[
     "row_served_twice",
     "row_lost_on_upsert",
     "wrong_format",
+    "record_dropped",
     "drop_callback",
     "concurrent_edit",
     "job_failed",

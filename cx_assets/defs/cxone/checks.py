@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from cx_assets.defs.check_results import nothing_to_compare
 from cx_assets.flows.cxone import LandedDay
 from cx_assets.lake.cxone_days import DayAlignment, count_rows
 
@@ -35,19 +36,29 @@ def integrity_description(alignment: DayAlignment, threshold: float) -> str:
     )
 
 
-def _summary(failing: Sequence[str], days: int, passed_text: str) -> str:
+def _summary(
+    failing: Sequence[str], days: int, passed_text: str, head: str = "{n} of {days} day(s) failed"
+) -> str:
     if not failing:
         return passed_text
     shown = list(failing[:LISTED_DAYS])
     more = len(failing) - len(shown)
     tail = f"\n… and {more} more" if more else ""
-    return f"{len(failing)} of {days} day(s) failed:\n" + "\n".join(shown) + tail
+    return head.format(n=len(failing), days=days) + ":\n" + "\n".join(shown) + tail
 
 
 def integrity_at_least_threshold(
     landed: Sequence[LandedDay], threshold: float
 ) -> dg.AssetCheckResult:
-    """Every day of the run has at least `threshold` of its records complete."""
+    """Every day of the run has at least `threshold` of its records complete (a run with no
+    records at all has no rate to compare: it warns that nothing was compared)."""
+    if not any(d.alignment.total for d in landed):
+        return nothing_to_compare(
+            INTEGRITY_AT_LEAST_THRESHOLD,
+            f"the run's {len(landed)} day(s) hold no records to measure",
+            threshold=str(threshold),
+            days=len(landed),
+        )
     failing = [
         integrity_description(d.alignment, threshold)
         for d in landed
@@ -114,7 +125,8 @@ def rows_match_records(landed: Sequence[LandedDay]) -> dg.AssetCheckResult:
     """Nothing lost or doubled: each day's file holds the records served for it, less repeats
     and replaced rows; every served record is in a day or in quarantine; and the server's
     total, where it gives one, matches what was served."""
-    problems = [p for d in landed for p in day_accounting_problems(d)]
+    # A read spans several days: its own problem is listed once, not once per day.
+    problems = list(dict.fromkeys(p for d in landed for p in day_accounting_problems(d)))
     per_day: dict[str, Any] = {
         d.day.isoformat(): {
             "rows": d.built.written.rows,
@@ -130,7 +142,10 @@ def rows_match_records(landed: Sequence[LandedDay]) -> dg.AssetCheckResult:
         check_name=ROWS_MATCH_RECORDS,
         passed=not problems,
         description=_summary(
-            problems, len(landed), f"all {len(landed)} day(s) hold exactly what was served"
+            problems,
+            len(landed),
+            f"all {len(landed)} day(s) hold exactly what was served",
+            head="{n} problem(s) over {days} day(s)",
         ),
         metadata={
             "days": len(landed),
