@@ -15,6 +15,7 @@ from cx_assets import settings
 from cx_assets.catalog.queries import audit_chain
 from cx_assets.catalog.report import daily_report
 from cx_assets.catalog.report_render import html_page, markdown, svg_chart, svg_data_uri
+from cx_assets.defs.check_results import nothing_to_compare
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.lake.atomic import atomic_write
 
@@ -80,6 +81,12 @@ def daily_contact_centre_report(
 )
 def audit_chain_intact(catalog: CatalogResource) -> dg.AssetCheckResult:
     report = audit_chain(catalog.layout.catalog_path)
+    if report.ok and not report.entries:
+        return nothing_to_compare(
+            AUDIT_CHECK,
+            f"the audit log in {catalog.layout.catalog_path} has no entries to verify",
+            entries_verified=0,
+        )
     return dg.AssetCheckResult(
         check_name=AUDIT_CHECK,
         passed=report.ok,
