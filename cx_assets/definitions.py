@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from cx_assets.defs import conversations, cxone, datatables, privacy, report, rules
+from cx_assets.defs import conversations, cxone, datatables, privacy, report, rules, runs
 from cx_assets.defs.cxone.environment import cxone_from_env
 from cx_assets.defs.resources import catalog_from_env, genesys_from_env
 
-FLOWS = (conversations, datatables, cxone, privacy, rules, report)
+FLOWS = (conversations, datatables, cxone, privacy, rules, report, runs)
 
 defs = dg.Definitions(
     assets=[asset for flow in FLOWS for asset in flow.ASSETS],

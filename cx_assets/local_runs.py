@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 
 from cx_assets import settings
+from cx_assets.defs.runs.reaper import fail_dead_run, worker_pid
 
 GENESYS_EXPORT_SELECTION = "genesys_conversation_export,genesys_conversations"
 
@@ -67,6 +69,8 @@ class PartitionRun:
     status: str = "UNKNOWN"
     #: check -> "ok", "warn" (failed at WARN severity: reported, not an error) or "FAILED".
     checks: dict[str, str] = field(default_factory=dict)
+    #: Set when the worker died leaving the run unfinished: what we did about it (one line).
+    recovered: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -95,7 +99,34 @@ def _run_one(
     ]
     with log_path.open("wb") as log:
         done = subprocess.run(command, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)
-    return PartitionRun(partition, selection, started_at, done.returncode, log_path)
+    run = PartitionRun(partition, selection, started_at, done.returncode, log_path)
+    if done.returncode != 0:
+        _recover_dead_worker(run, env)
+    return run
+
+
+def _recover_dead_worker(run: PartitionRun, env: dict[str, str]) -> None:
+    """The worker process ended but its run is still unfinished in the instance: it was killed
+    (a signal, out of memory) before it could say so. Fail the run and free its pool slots, or
+    every later step of its pools waits on slots nobody will give back."""
+    with dg.DagsterInstance.from_config(env["DAGSTER_HOME"]) as instance:
+        latest = _find_run(instance, run)
+        if latest is None or latest.is_finished:
+            return
+        how = (
+            f"killed by {signal.Signals(-run.returncode).name}"
+            if run.returncode < 0
+            else f"exit code {run.returncode}"
+        )
+        seen = worker_pid(instance, latest.run_id)
+        pid = f" (pid {seen[0]})" if seen else ""
+        reason = f"Run worker{pid} died ({how}) before finishing: marked failed by cx-assets"
+        fail_dead_run(instance, latest.run_id, reason)
+    run.recovered = (
+        f"run {latest.run_id} ({run.partition or run.selection}): its worker{pid} died ({how}); "
+        "marked it failed and freed its pool slots, re-run the day to land it"
+    )
+    print(f"cx-assets materialize: {run.recovered}", flush=True)
 
 
 def _find_run(instance: dg.DagsterInstance, run: PartitionRun) -> dg.DagsterRun | None:

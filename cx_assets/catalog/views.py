@@ -8,6 +8,10 @@ View DDL cannot take parameters, so every piece that enters it is validated or e
 A view name may carry a schema (`cxone.interactions`); the schema is created on refresh. Column
 names are plain identifiers unless a view opts in with `quote_columns=True` (vendor spellings such
 as `Account Name`): those are double-quoted, embedded quotes doubled.
+
+A view declared with `registered=(source, dataset)` shows only rows whose `export_id` is the
+partition's export in the `exports` table: a day whose files went live but whose export a crash
+kept from being registered stays out of the view until a re-run registers it.
 """
 
 from __future__ import annotations
@@ -38,12 +42,15 @@ class DatasetView:
             e.g. `genesys/conversations/date=*/*.parquet`.
         columns: (name, DuckDB type) in order; the types of the empty view (canonicalised).
         quote_columns: allow column names that are not plain identifiers (quoted in the DDL).
+        registered: (source, dataset) whose registered exports (`exports` table) the rows'
+            `export_id` must be among; None shows every file.
     """
 
     name: str
     glob: str
     columns: tuple[tuple[str, str], ...]
     quote_columns: bool = False
+    registered: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _QUALIFIED.fullmatch(self.name):
@@ -71,6 +78,14 @@ class DatasetView:
         if repeated:
             raise ValueError(f"view {self.name}: column(s) {repeated} occur more than once")
         object.__setattr__(self, "columns", columns)
+        if self.registered is not None:
+            if "export_id" not in names:
+                raise ValueError(f"view {self.name}: registered=... needs an export_id column")
+            if len(self.registered) != 2 or not all(
+                isinstance(part, str) and _GLOB_PART.fullmatch(part) and "*" not in part
+                for part in self.registered
+            ):
+                raise ValueError(f"view {self.name}: registered must be (source, dataset) names")
 
     @property
     def schema(self) -> str | None:
@@ -127,15 +142,21 @@ def register_dataset_view(
     columns: Iterable[Sequence[str]],
     *,
     quote_columns: bool = False,
+    registered: tuple[str, str] | None = None,
 ) -> DatasetView:
     """Declare a dataset view; call at import time of the flow that writes the dataset.
 
     `columns` yields (name, type, ...) items, so `lake.conversations_schema.CONVERSATION_COLUMNS`
     can be passed as is. Registering the same name again replaces the declaration. `name` may be
-    schema-qualified (`cxone.interactions`); `quote_columns=True` admits vendor column names.
+    schema-qualified (`cxone.interactions`); `quote_columns=True` admits vendor column names;
+    `registered=(source, dataset)` hides rows of exports the catalog has not registered.
     """
     view = DatasetView(
-        name, glob_relative, tuple((c[0], c[1]) for c in columns), quote_columns=quote_columns
+        name,
+        glob_relative,
+        tuple((c[0], c[1]) for c in columns),
+        quote_columns=quote_columns,
+        registered=registered,
     )
     _REGISTRY[name] = view
     return view
@@ -160,6 +181,12 @@ def view_sql(view: DatasetView, lake_root: Path) -> str:
             f"SELECT * FROM read_parquet({_literal(pattern)}, "
             "hive_partitioning = false, union_by_name = true)"
         )
+        if view.registered is not None:
+            source_name, dataset = view.registered
+            source += (
+                " WHERE export_id IN (SELECT export_id FROM exports WHERE source = "
+                f"{_literal(source_name)} AND dataset = {_literal(dataset)})"
+            )
     else:
         typed_nulls = ", ".join(
             f"CAST(NULL AS {typ}) AS {quote_identifier(col)}" for col, typ in view.columns

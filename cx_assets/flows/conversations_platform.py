@@ -25,14 +25,16 @@ from cx_assets.flows.conversations_prepared import (
     PagePreparer,
     take_prepared,
 )
+from cx_assets.flows.crashpoints import crashpoint
 from cx_assets.genesys.conversations.platform import DetailsJobError, DetailsJobsClient
 from cx_assets.genesys.conversations.platform_endpoints import results_path
 from cx_assets.genesys.conversations.platform_models import DayResults
 from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport, VerifiedFileEntry
 from cx_assets.http.errors import ApiError
-from cx_assets.lake.atomic import discard_on_exit, replace_dir
+from cx_assets.lake.atomic import discard_on_exit, publish_dir, replace_dir
 from cx_assets.lake.conversation_details import normalise_day as normalise_pages
 from cx_assets.lake.conversation_details_schema import QUARANTINE_TABLE, DetailsNormaliseResult
+from cx_assets.lake.locks import owned_work
 from cx_assets.lake.paths import DataLayout
 
 SOURCE = "genesys"
@@ -41,6 +43,15 @@ PAGES_FORMAT = "details-json"
 API_MODE = "platform"
 #: The `conversations` table keeps the tutorial mode's file name, so one view reads both modes.
 CONVERSATIONS_FILE = "part-0.parquet"
+
+#: Crash point between a lake day's new version and the swap that makes it live.
+BEFORE_LAKE_SWAP = "conversations.lake.before_swap"
+
+
+def partition_owner(day: dt.date) -> str:
+    """The day's lock and staging-owner name: one attempt of a day at a time, across runs."""
+    return f"{SOURCE}.{DATASET}.{day.isoformat()}"
+
 
 #: Opens a details-jobs client for one step (and closes it when the step is done).
 DetailsClientFactory = Callable[[], AbstractContextManager[DetailsJobsClient]]
@@ -66,9 +77,11 @@ def export_platform_day(
     partition_key = day.isoformat()
     log.info(f"Exporting {day} from {target.description} as an analytics conversation details job")
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
+    owner = partition_owner(day)
     with (
-        discard_on_exit(layout.staging_dir()) as staging,
-        discard_on_exit(layout.staging_dir()) as prepared_staging,
+        owned_work(layout, owner),
+        discard_on_exit(layout.staging_dir(owner)) as staging,
+        discard_on_exit(layout.staging_dir(owner)) as prepared_staging,
         PagePreparer(day, prepared_staging, log=log, memory_limit=memory_limit) as preparer,
     ):
         try:
@@ -171,10 +184,11 @@ def publish_platform_day(
     threads: int | None,
 ) -> PublishedPlatformDay:
     """Swap the day's five tables (and quarantine) into place: the ones normalised while the
-    day downloaded when they match `record`, else normalised from the raw pages now."""
+    day downloaded when they match `record`, else normalised from the raw pages now. Run it
+    holding `owned_work(layout, partition_owner(day))` (as `normalise_day` does)."""
     partition_key = day.isoformat()
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
-    with discard_on_exit(layout.staging_dir()) as staging:
+    with discard_on_exit(layout.staging_dir(partition_owner(day))) as staging:
         out_dir = staging / "lake"
         prepared_dir = layout.prepared_dir(SOURCE, DATASET, partition_key)
         result = take_prepared(prepared_dir, record, out_dir)
@@ -195,7 +209,7 @@ def publish_platform_day(
             quarantine_file.rename(quarantine_out / quarantine_file.name)
         (out_dir / "conversations.parquet").rename(out_dir / CONVERSATIONS_FILE)
         lake_dir = layout.lake_partition_dir(SOURCE, DATASET, day)
-        replace_dir(out_dir, lake_dir)
+        publish_dir(out_dir, lake_dir, before_swap=lambda: crashpoint(BEFORE_LAKE_SWAP))
         quarantine_dir = layout.quarantine_dir(SOURCE, DATASET, partition_key)
         replace_dir(quarantine_out, quarantine_dir)
     return PublishedPlatformDay(result, lake_dir, quarantine_dir, prepared)

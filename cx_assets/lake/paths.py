@@ -7,11 +7,14 @@ can never steer a write outside the data root.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import re
 import shutil
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,11 +60,33 @@ def validate_partition_key(value: str) -> str:
 STALE_STAGING_S = 48 * 3600
 
 
+#: Infix of a staging folder named for its owner: `<owner>.run-<random>` (see `staging_dir`).
+OWNED_RUN = ".run-"
+
+
+#: The owner whose lock this thread holds (`lake.locks.owned_work`): staging folders made meanwhile
+#: are named for it even where the code making them does not know the partition.
+_STAGING_OWNER: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "staging_owner", default=None
+)
+
+
+@contextlib.contextmanager
+def staging_owner(owner: str) -> Iterator[None]:
+    """Name every staging folder made in this block (this thread) for `owner`."""
+    token = _STAGING_OWNER.set(validate_token(owner, "staging owner"))
+    try:
+        yield
+    finally:
+        _STAGING_OWNER.reset(token)
+
+
 def sweep_stale_staging(base: Path, max_age_s: float = STALE_STAGING_S) -> list[Path]:
-    """Remove `run-*` and prepared folders under `base` not modified for `max_age_s`."""
+    """Remove `run-*`, owned and prepared folders under `base` not modified for `max_age_s`."""
     cutoff = time.time() - max_age_s
     removed: list[Path] = []
-    for folder in [*base.glob("run-*"), *base.glob(f"{PREPARED}/*/*/*")]:
+    owned = base.glob(f"*{OWNED_RUN}*")
+    for folder in [*base.glob("run-*"), *owned, *base.glob(f"{PREPARED}/*/*/*")]:
         try:
             if folder.is_dir() and folder.stat().st_mtime < cutoff:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -111,16 +136,34 @@ class DataLayout:
         folder = self._dataset_dir(f"{STAGING}/{PREPARED}", source, dataset)
         return folder / validate_partition_key(partition)
 
-    def staging_dir(self) -> Path:
+    def staging_dir(self, owner: str | None = None) -> Path:
         """A fresh, empty, unique folder for work in progress.
 
         It sits under the data root, on the same filesystem as raw/ and lake/, so publishing it
-        is a rename (atomic) rather than a copy.
+        is a rename (atomic) rather than a copy. With an `owner` (a partition such as
+        `genesys.conversations.2024-05-01`) it is named `<owner>.run-<random>`, so the owner's
+        next attempt finds what a crashed one left (`sweep_owned_staging`). Without one, the
+        owner whose lock this thread holds (`lake.locks.owned_work`), if any.
         """
         base = self.root / STAGING
         base.mkdir(parents=True, exist_ok=True)
         sweep_stale_staging(base)
-        return Path(tempfile.mkdtemp(dir=base, prefix="run-"))
+        owner = owner or _STAGING_OWNER.get()
+        prefix = f"{validate_token(owner, 'staging owner')}{OWNED_RUN}" if owner else "run-"
+        return Path(tempfile.mkdtemp(dir=base, prefix=prefix))
+
+    def sweep_owned_staging(self, owner: str) -> list[Path]:
+        """Remove every staging folder of `owner`: what its crashed attempts left behind.
+
+        Only safe while holding the owner's lock (`lake.locks.owned_work`), which every live
+        attempt of the owner holds for as long as its staging folders exist.
+        """
+        base = self.root / STAGING
+        removed = []
+        for folder in base.glob(f"{validate_token(owner, 'staging owner')}{OWNED_RUN}*"):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        return removed
 
     def _dataset_dir(self, area: str, source: str, dataset: str) -> Path:
         return (
