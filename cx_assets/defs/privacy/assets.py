@@ -104,6 +104,11 @@ def trail_check(trail: AuditTrail) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=TRAIL_COMPLETE,
         passed=not trail.missing,
+        description=(
+            f"the request's audit trail lacks {', '.join(trail.missing)}"
+            if trail.missing
+            else f"complete: {len(trail.seen)} entries, request to delivery"
+        ),
         metadata={
             "entries": len(trail.seen),
             "missing": ", ".join(trail.missing) or "none",
