@@ -11,8 +11,9 @@ from cx_assets.http.paths import path_segment
 TOKEN_PATH = "/oauth/token"
 DATA_EXPORTS_PATH = "/api/v2/analytics/data-exports"
 
-#: Scopes the analytics-export flow asks for: create (write) and poll/page (read).
-EXPORT_SCOPES: tuple[str, ...] = ("analytics:export:read", "analytics:export:write")
+#: Scopes the analytics-export flow asks for: create (write), poll/page (read), and
+#: `reports:read`, which the tutorial lists as required (a server may guard data pages with it).
+EXPORT_SCOPES: tuple[str, ...] = ("analytics:export:read", "analytics:export:write", "reports:read")
 
 #: The `interactions` report's record fields, in the order the API documents them.
 RECORD_FIELDS: tuple[str, ...] = (
@@ -28,6 +29,8 @@ RECORD_FIELDS: tuple[str, ...] = (
     "talkTime",
 )
 INTERACTIONS_REPORT = "interactions"
+#: Record fields the contract types as numbers (seconds); a CSV page reads them back as such.
+NUMBER_FIELDS: frozenset[str] = frozenset({"holdTime", "wrapTime", "talkTime"})
 
 #: Header carrying the next page token of a CSV page (JSON pages carry it in the body).
 NEXT_PAGE_HEADER = "X-Next-Page-Token"

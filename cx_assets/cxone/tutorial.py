@@ -5,9 +5,13 @@ to `export_range` is one export job on the server (the unit the API limits to 90
 returns every record with what it cost (pages, requests, 429s, timings).
 
 Every data page is checked against the requested format before it is trusted: a `json` export
-must answer `application/json` with `{"data": [...], "nextPageToken": ...}`. A page in another
-format (a misrouted proxy, a server bug) is fetched again a few times with the same token, then
-fails with `FormatMismatch` naming what was expected and what arrived.
+must answer `application/json` with `{"data": [...], "nextPageToken": ...}`, a `csv` export
+`text/csv` with a header row and the next token in `X-Next-Page-Token` (`cxone/csv_pages.py`
+reads it into the same records a JSON page holds). A page in another format (a misrouted
+proxy, a server bug) is fetched again a few times with the same token, then fails with
+`FormatMismatch` naming what was expected and what arrived. The last page is the one whose token
+is null, absent or empty, whatever its records. An export or status answer that cannot be read
+fails once as `UnreadableResponse` naming the field.
 """
 
 from __future__ import annotations
@@ -18,25 +22,34 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
 from cx_assets.cxone import endpoints
+from cx_assets.cxone.csv_pages import CsvPageError, read_csv_page
 from cx_assets.cxone.models import CreatedExport, ExportFormat, ExportJob, ExportRequest
 from cx_assets.cxone.ranges import MAX_RANGE_DAYS, DayRange, split_days
 from cx_assets.http.client import ApiClient
 from cx_assets.http.polling import PollTimeout, poll_until
+from cx_assets.http.reading import read_model
 from cx_assets.http.stats import RequestStatsSnapshot
 
 log = logging.getLogger(__name__)
 
 #: What a page of each pageable format must declare; CXone may add a charset.
 CONTENT_TYPES: dict[str, str] = {"json": "application/json", "csv": "text/csv"}
+#: The formats this client pages (`xlsx` is accepted at creation, but never paged).
+PagedFormat = Literal["json", "csv"]
 
 
 class CxoneExportError(RuntimeError):
-    """An export that cannot be completed; the message is safe to show (no secrets)."""
+    """An export that cannot be completed; the message is safe to show (no secrets).
+    `export_id` names the export when one was created, so a failure is audited against it."""
+
+    def __init__(self, message: str, export_id: str | None = None) -> None:
+        super().__init__(message)
+        self.export_id = export_id
 
 
 class CxoneExportFailed(CxoneExportError):
@@ -51,14 +64,14 @@ class FormatMismatch(CxoneExportError):
     """A data page kept arriving in another format than the one requested."""
 
     def __init__(self, export_id: str, page: int, expected: str, actual: str, attempts: int):
-        self.export_id = export_id
         self.page = page
         self.expected = expected
         self.actual = actual
         self.attempts = attempts
         super().__init__(
             f"export {export_id} page {page}: expected format {expected}, got {actual} "
-            f"({attempts} attempt(s))"
+            f"({attempts} attempt(s))",
+            export_id,
         )
 
 
@@ -71,6 +84,8 @@ class CxoneExportSettings:
     timeout_s: float = 1800.0
     page_size: int = 1000
     columns: tuple[str, ...] = endpoints.RECORD_FIELDS
+    #: The format exports are created and paged in: `json`, or `csv` (typed back on reading).
+    export_format: PagedFormat = "json"
     format_attempts: int = 3
     format_retry_pause_s: float = 0.5
     max_pages: int = 100_000  # a server that never ends its token chain must not loop forever
@@ -78,6 +93,11 @@ class CxoneExportSettings:
     def __post_init__(self) -> None:
         if self.format_attempts < 1:
             raise ValueError(f"format_attempts must be at least 1, got {self.format_attempts}")
+        if self.export_format not in CONTENT_TYPES:
+            raise ValueError(
+                f"export_format must be one of {', '.join(CONTENT_TYPES)}, "
+                f"got {self.export_format!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -163,19 +183,23 @@ class CxoneExportClient:
     # -- protocol steps ----------------------------------------------------------------------
 
     def request_for(self, days: DayRange) -> ExportRequest:
-        """The validated JSON export request for `days` (raises before anything is sent)."""
+        """The validated export request for `days`, in the settings' format (raises before
+        anything is sent)."""
         return ExportRequest.for_range(
-            days, fmt="json", columns=self.settings.columns, page_size=self.settings.page_size
+            days,
+            fmt=self.settings.export_format,
+            columns=self.settings.columns,
+            page_size=self.settings.page_size,
         )
 
     def create(self, request: ExportRequest) -> CreatedExport:
         """Start an export; the answer need carry only its `id` (the tutorial's promise)."""
-        return CreatedExport.model_validate(
-            self.api.post_json(endpoints.DATA_EXPORTS_PATH, request.to_json())
-        )
+        response = self.api.request("POST", endpoints.DATA_EXPORTS_PATH, json=request.to_json())
+        return read_model(CreatedExport, response, "a created export")
 
     def status(self, export_id: str) -> ExportJob:
-        return ExportJob.model_validate(self.api.get_json(endpoints.export_path(export_id)))
+        response = self.api.request("GET", endpoints.export_path(export_id))
+        return read_model(ExportJob, response, f"export {export_id}'s status")
 
     def wait(self, export_id: str) -> ExportJob:
         """Poll until `completed` with a growing, bounded interval; `failed` or timeout raise."""
@@ -183,7 +207,7 @@ class CxoneExportClient:
         def completed(job: ExportJob) -> bool:
             if job.status == "failed":
                 reason = job.errorMessage or "no errorMessage given"
-                raise CxoneExportFailed(f"CXone export {export_id} failed: {reason}")
+                raise CxoneExportFailed(f"CXone export {export_id} failed: {reason}", export_id)
             return job.status == "completed"
 
         try:
@@ -198,14 +222,17 @@ class CxoneExportClient:
         except PollTimeout as timeout:
             raise CxoneExportTimeout(
                 f"CXone export {export_id} still {timeout.last.status} after "
-                f"{self.settings.timeout_s:g} s"
+                f"{self.settings.timeout_s:g} s",
+                export_id,
             ) from None
 
     def pages(
-        self, export_id: str, fmt: ExportFormat = "json", paging: Paging | None = None
+        self, export_id: str, fmt: ExportFormat | None = None, paging: Paging | None = None
     ) -> Iterator[ExportPage]:
-        """Yield each page as it arrives, following `nextPageToken` until it is null; `paging`
-        collects the reported total and the format retries."""
+        """Yield each page as it arrives, following `nextPageToken` until it is null, absent or
+        empty; `fmt` defaults to the settings' format; `paging` collects the reported total and
+        the format retries."""
+        fmt = fmt or self.settings.export_format
         paging = paging if paging is not None else Paging()
         token: str | None = None
         for page in range(1, self.settings.max_pages + 1):
@@ -215,7 +242,8 @@ class CxoneExportClient:
             if not token:
                 return
         raise CxoneExportError(
-            f"CXone export {export_id}: still paging after {self.settings.max_pages} pages"
+            f"CXone export {export_id}: still paging after {self.settings.max_pages} pages",
+            export_id,
         )
 
     # -- the whole protocol --------------------------------------------------------------------
@@ -248,7 +276,7 @@ class CxoneExportClient:
         job, requested_at, completed_at = started.job, started.requested_at, started.completed_at
         records: list[dict[str, Any]] = []
         paging = Paging()
-        for page in self.pages(job.id, "json", paging):
+        for page in self.pages(job.id, self.settings.export_format, paging):
             records.extend(page.records)
         spent: RequestStatsSnapshot = self.api.stats.snapshot() - before
         log.info("CXone export %s: %d records in %d page(s)", job.id, len(records), paging.pages)
@@ -297,13 +325,20 @@ class CxoneExportClient:
     def _parse_page(
         self, response: httpx.Response, fmt: ExportFormat, paging: Paging
     ) -> tuple[list[dict[str, Any]], str | None]:
-        if fmt != "json":
-            # Only JSON pages are consumed here; CSV/XLSX would lose the numbers' types.
+        if fmt not in CONTENT_TYPES:
+            # xlsx is accepted at creation, but its pages are not served (406).
             raise CxoneExportError(f"paging format {fmt!r} is not supported by this client")
         content_type = response.headers.get("Content-Type", "")
         media = content_type.split(";", 1)[0].strip().lower()
-        if media != CONTENT_TYPES["json"]:
+        if media != CONTENT_TYPES[fmt]:
             raise _WrongFormat(f"Content-Type {media or 'missing'!r}")
+        if fmt == "csv":
+            try:
+                records = read_csv_page(response.content)
+            except CsvPageError as exc:
+                raise _WrongFormat(str(exc)) from None
+            token = response.headers.get(endpoints.NEXT_PAGE_HEADER, "").strip()
+            return records, token or None
         try:
             body = json.loads(response.content)
         except ValueError:

@@ -102,10 +102,12 @@ def _export(
             raw_partition=f"{days.first}_{days.last}",
             fallback=_end_day(set(days.dates())),
         ) as sink:
-            for page in client.pages(export_id, "json", paging):
+            for page in client.pages(export_id, paging=paging):
                 sink.add(page.content, page.records)
             built = sink.finish()
     except (ApiError, CxoneExportError, ValueError) as exc:
+        if isinstance(exc, CxoneExportError):  # failed or timed out while waiting: it has an id
+            export_id = export_id or exc.export_id
         audit_failure(layout, days, export_id, exc, run_id=run_id)
         retriable = not isinstance(exc, ValueError) and (
             not isinstance(exc, ApiError) or exc.transient

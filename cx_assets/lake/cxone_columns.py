@@ -158,13 +158,13 @@ def _field(name: str, read: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]
 TUTORIAL = RecordMapping(
     mode="tutorial",
     columns={
-        "id": _field("id", text),
+        "id": _field("id", identifier),
         "direction": _field("direction", text),
         "medium": _field("medium", text),
         "start_time": _field("startTime", instant),
         "end_time": _field("endTime", instant),
-        "agent_id": _field("agentId", text),
-        "queue_id": _field("queueId", text),
+        "agent_id": _field("agentId", identifier),
+        "queue_id": _field("queueId", identifier),
         "hold_time": _field("holdTime", seconds),
         "wrap_time": _field("wrapTime", seconds),
         "talk_time": _field("talkTime", seconds),
