@@ -42,7 +42,7 @@ from cx_assets.genesys.privacy.tutorial import (
     PrivacyClient,
     PrivacyRequestFailed,
 )
-from cx_assets.http.errors import ApiError
+from cx_assets.http.errors import ApiError, UnreadableResponse
 from cx_assets.lake.paths import DataLayout, validate_token
 from cx_assets.lake.privacy import PrivacyArea, private_dir
 
@@ -271,9 +271,10 @@ def download_export(
     """Download the completed export of `partition_key` under the run's download claim, verified,
     and record the delivery. Already delivered: the delivery as recorded (nothing downloaded).
 
-    `NotSubmitted`, or `StepFailed` (not retriable) when the request FAILED, is not ready or
-    another run holds it; a download error is audited and re-raised as it is, for the run's
-    retry (the tracking sensor hands the claim back if the run fails for good)."""
+    `NotSubmitted`, or `StepFailed` (not retriable) when the request FAILED, is not ready, its
+    answer cannot be read (a retry would read the same) or another run holds it; a download
+    error is audited and re-raised as it is, for the run's retry (the tracking sensor hands the
+    claim back if the run fails for good)."""
     key = validate_token(partition_key, "privacy request key")
     catalog_path = layout.catalog_path
     row = cat.request_row(catalog_path, key)
@@ -292,7 +293,7 @@ def download_export(
             stored = _download_platform(genesys, layout, row)
         else:
             stored = _download_tutorial(genesys, layout, row)
-    except (PrivacyRequestFailed, NotReady, ResultsFailed) as exc:
+    except (PrivacyRequestFailed, NotReady, ResultsFailed, UnreadableResponse) as exc:
         cat.record_download_failed(
             catalog_path, partition_key=key, request_id=row.request_id, actor=actor, reason=str(exc)
         )

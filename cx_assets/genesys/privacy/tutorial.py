@@ -3,6 +3,8 @@
 Submission is idempotent: the requestId is the caller's (derived from the partition key), and the
 server answers a repeat with the existing request, so a retried run never files a second one.
 Downloads are streamed to the privacy area and published only when size and SHA-256 match.
+Every answer is read through `read_model`, so one the status model cannot read fails once as
+`UnreadableResponse` naming the field, never quoting a value (it may be a presigned URL).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 
@@ -18,6 +21,7 @@ from cx_assets.genesys.privacy.models import PrivacyRequest, PrivacyRequestStatu
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError, ForbiddenError
 from cx_assets.http.paths import path_segment
+from cx_assets.http.reading import read_model
 from cx_assets.lake.privacy import FILE_MODE
 from cx_assets.lake.verified_download import READ_CHUNK, VerifiedFile, write_verified
 
@@ -60,13 +64,16 @@ class PrivacyClient:
 
         Raises `ConflictError` (409) when the requestId was filed with a different body."""
         started = time.monotonic()
-        body = self.api.post_json(PRIVACY_REQUESTS_PATH, request.wire_body(request_id))
-        return Submission(
-            PrivacyRequestStatus.model_validate(body), (time.monotonic() - started) * 1000
+        response = self.api.request(
+            "POST", PRIVACY_REQUESTS_PATH, json=request.wire_body(request_id)
         )
+        status = read_model(PrivacyRequestStatus, response, "a privacy request")
+        return Submission(status, (time.monotonic() - started) * 1000)
 
     def status(self, request_id: str) -> PrivacyRequestStatus:
-        return PrivacyRequestStatus.model_validate(self.api.get_json(request_path(request_id)))
+        """The request as the server has it now; `UnreadableResponse` if it cannot be read."""
+        response = self.api.request("GET", request_path(request_id))
+        return read_model(PrivacyRequestStatus, response, "a privacy request")
 
     def download(self, request_id: str, dest: Path, *, attempts: int = 3) -> VerifiedFile:
         """Stream the completed export to `dest` (0600), verified against the server's checksum.
@@ -92,7 +99,7 @@ class PrivacyClient:
             if status.checksum.algorithm.upper().replace("-", "") != "SHA256":
                 raise ValueError(f"unsupported checksum algorithm {status.checksum.algorithm!r}")
             try:
-                with self.api.stream_download(status.download_url) as response:
+                with self.api.stream_download(self._absolute(status.download_url)) as response:
                     verified = write_verified(
                         response.iter_bytes(READ_CHUNK),
                         dest,
@@ -109,3 +116,8 @@ class PrivacyClient:
             log.warning("privacy export %s download attempt failed: %s", request_id, last)
         assert last is not None
         raise last
+
+    def _absolute(self, url: str) -> str:
+        """`downloadUrl` as an absolute URL: the contract calls it "a presigned `/files/...` URL",
+        so a bare path is read against the API's base URL (no token is sent either way)."""
+        return urljoin(f"{self.api.base_url}/", url)
