@@ -17,7 +17,12 @@ _SNIPPET_CHARS = 300
 
 
 class ApiError(Exception):
-    """A call that failed. `status` is None when no HTTP answer arrived (connection, timeout)."""
+    """A call that failed. `status` is None when no HTTP answer arrived (connection, timeout).
+
+    `retry_after` is the answer's `Retry-After` header as sent (None without one), so a caller
+    that retries on its own (a presigned download) can honour it too."""
+
+    retry_after: str | None = None
 
     def __init__(
         self,
@@ -145,7 +150,9 @@ def error_from_response(
     message, code = server_message(response)
     message = redact(message + note, secrets)
     cls = _BY_STATUS.get(response.status_code, ApiError)
-    return cls(response.status_code, method, response.request.url, message, code=code)
+    error = cls(response.status_code, method, response.request.url, message, code=code)
+    error.retry_after = response.headers.get("Retry-After")
+    return error
 
 
 def error_from_exception(

@@ -148,11 +148,22 @@ class ManifestFile(BaseModel):
         return None
 
     @property
-    def sort_key(self) -> tuple[int, str, str]:
-        """Index partitions in numeric order, then named ones, then by name: file order."""
+    def index(self) -> int | None:
+        """The file's index in the export: an integer partition, or one spelt as a string of
+        digits ("10", which the contract allows); None for a day or another name."""
         if isinstance(self.partition, int):
-            return (self.partition, "", self.name)
-        return (-1, self.partition, self.name)
+            return self.partition
+        if self.partition.isascii() and self.partition.isdigit():
+            return int(self.partition)
+        return None
+
+    @property
+    def sort_key(self) -> tuple[int, str, str]:
+        """Index partitions in numeric order ("10" after "2" however spelt), then named ones,
+        then by name: file order."""
+        if self.index is not None:
+            return (self.index, "", self.name)
+        return (-1, str(self.partition), self.name)
 
 
 class Manifest(BaseModel):

@@ -33,6 +33,7 @@ from cx_assets.genesys.conversations.models import (
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
 from cx_assets.http.polling import PollTimeout, poll_until
+from cx_assets.http.retry_after import parse_retry_after
 from cx_assets.lake.verified_download import (
     ChecksumMismatch,
     SizeMismatch,
@@ -166,7 +167,8 @@ class ConversationExportClient:
         """Download every manifest file into `dest`, verified; refresh the manifest on 403s.
 
         Files download concurrently (bounded). A checksum or size mismatch, a dropped connection
-        or a 5xx retries that file; a 403 means its presigned URL expired, so the batch finishes
+        or a 5xx retries that file (a 429 after its `Retry-After`, seconds or an HTTP date,
+        capped as for API calls); a 403 means its presigned URL expired, so the batch finishes
         and a fresh manifest supplies new URLs for the files not yet done. `on_file` is told of
         each file once it is verified on disk (from a download thread; it must not raise).
         """
@@ -217,6 +219,7 @@ class ConversationExportClient:
     ) -> DownloadedFile:
         last_error = ""
         for attempt in range(1, self.settings.file_attempts + 1):
+            pause = self.settings.retry_pause_s * attempt
             try:
                 verified = self._fetch(entry, dest)
                 return DownloadedFile(manifest=entry, path=verified.path, attempts=attempt)
@@ -225,6 +228,11 @@ class ConversationExportClient:
                     raise _UrlRejected from None
                 if exc.status is not None and exc.status < 500 and exc.status != 429:
                     raise DownloadFailed(f"{entry.name}: {exc}") from None
+                if exc.status == 429:  # the storage asked for a pause: seconds or an HTTP date
+                    asked = parse_retry_after(
+                        exc.retry_after, max_s=self.api.retry.max_retry_after_s
+                    )
+                    pause = max(pause, asked or 0.0)
                 last_error = str(exc)
             except (ChecksumMismatch, SizeMismatch) as exc:
                 last_error = str(exc)
@@ -234,7 +242,7 @@ class ConversationExportClient:
                 report.file_retries += 1
                 report.failures.append(last_error)
             log.warning("attempt %d for %s failed: %s", attempt, entry.name, last_error)
-            self._sleep(self.settings.retry_pause_s * attempt)
+            self._sleep(pause)
         raise DownloadFailed(
             f"{entry.name} failed verification after {self.settings.file_attempts} attempts; "
             f"last error: {last_error}"
