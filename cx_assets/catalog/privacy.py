@@ -53,6 +53,7 @@ from cx_assets.catalog.privacy_tracking import (
     record_delivered,
     record_download_failed,
     record_poll,
+    record_poll_failure,
 )
 
 __all__ = [
@@ -74,6 +75,7 @@ __all__ = [
     "record_download_failed",
     "record_filing_started",
     "record_poll",
+    "record_poll_failure",
     "record_submitted",
     "reject",
     "release_claim",

@@ -55,6 +55,7 @@ REQUEST_ADDED: tuple[tuple[str, str], ...] = (
     ("claim_run_id", "VARCHAR"),  # the run that took the claim, once it started
     ("claimed_at", "TIMESTAMPTZ"),
     ("launches", "BIGINT DEFAULT 0"),  # runs requested for the current kind
+    ("poll_error", "VARCHAR"),  # the last status poll's error, until a poll reads again
 )
 
 DDL: tuple[str, ...] = (

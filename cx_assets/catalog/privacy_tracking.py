@@ -57,7 +57,8 @@ def record_poll(
             "poll_attempts = ?, "
             "last_polled_at = CASE WHEN ? = 'poll' THEN ? ELSE last_polled_at END, "
             "next_poll_at = ?, completed_at = CASE WHEN ? THEN ? ELSE completed_at END, "
-            "completion_source = CASE WHEN ? THEN ? ELSE completion_source END, updated_at = ? "
+            "completion_source = CASE WHEN ? THEN ? ELSE completion_source END, updated_at = ?, "
+            "poll_error = CASE WHEN ? = 'poll' THEN NULL ELSE poll_error END "
             "WHERE partition_key = ?",
             [
                 status,
@@ -72,6 +73,7 @@ def record_poll(
                 completed,
                 source,
                 now,
+                source,
                 partition_key,
             ],
         )
@@ -86,6 +88,49 @@ def record_poll(
             failure_reason=failure_reason,
         )
         return str(previous), status
+
+
+def record_poll_failure(
+    catalog_path: Path | str,
+    *,
+    partition_key: str,
+    error: str,
+    actor: str,
+    next_poll_at: dt.datetime,
+    attempts: int,
+) -> bool:
+    """A status poll that failed (no answer, or one that could not be read): keep the request's
+    backoff going and audit `poll_failed` once per distinct error, not on every tick. Returns
+    True when the error was new (and audited)."""
+    now = utc_now()
+    with write_transaction(catalog_path) as con:
+        current = con.execute(
+            "SELECT status, request_id, poll_error FROM privacy_requests WHERE partition_key = ?",
+            [partition_key],
+        ).fetchone()
+        if current is None or current[0] not in PENDING:
+            return False
+        _, request_id, previous_error = current
+        con.execute(
+            "UPDATE privacy_requests SET poll_attempts = ?, last_polled_at = ?, "
+            "next_poll_at = ?, poll_error = ?, updated_at = ? WHERE partition_key = ?",
+            [attempts, now, next_poll_at, error, now, partition_key],
+        )
+        if error == previous_error:
+            return False
+        audit(
+            con,
+            "poll_failed",
+            request_id,
+            actor,
+            {
+                "partition_key": partition_key,
+                "outcome": "will retry with backoff",
+                "reason": error,
+                "next_poll_at": next_poll_at.isoformat(),
+            },
+        )
+        return True
 
 
 def record_delivered(

@@ -17,6 +17,7 @@ from typing import Any, Literal
 FaultKind = Literal[
     "http_429",
     "http_5xx",
+    "unreadable_body",
     "drop_connection",
     "corrupt_file",
     "truncate_file",
@@ -50,7 +51,7 @@ FaultKind = Literal[
 FAULT_KINDS: tuple[str, ...] = FaultKind.__args__  # type: ignore[attr-defined]
 
 #: Kinds that act on any request before it reaches a route.
-REQUEST_FAULTS = ("hang", "slow", "http_429", "http_5xx")
+REQUEST_FAULTS = ("hang", "slow", "http_429", "http_5xx", "unreadable_body")
 #: Kinds that act on a presigned file download.
 FILE_FAULTS = ("drop_connection", "corrupt_file", "truncate_file")
 #: Kinds whose `after` is a parameter of the effect, not a count of requests to let through

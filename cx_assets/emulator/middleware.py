@@ -10,6 +10,7 @@ from email.utils import format_datetime
 
 import anyio
 from starlette.datastructures import MutableHeaders
+from starlette.responses import JSONResponse
 from starlette.routing import get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -101,6 +102,12 @@ class WireMiddleware:
             if (fault := faults.take("http_5xx", path)) is not None:
                 code = fault.status or 503
                 response = error_response_for(path, code, f"server error {code} (injected fault)")
+                await response(scope, receive, counting_send)
+                return
+            if faults.take("unreadable_body", path) is not None:
+                # A 200 whose body holds none of what the route promises: a server that changed
+                # its shape, for clients that must fail once naming what they missed.
+                response = JSONResponse({"unexpected": "shape (injected fault)"})
                 await response(scope, receive, counting_send)
                 return
             await self.app(scope, receive, counting_send)

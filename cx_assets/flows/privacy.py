@@ -194,16 +194,16 @@ def poll_due(
         started = time.monotonic()
         try:
             status, reason = read_status(row)
-        except ApiError as exc:  # transient trouble was retried already; try again later
+        except ApiError as exc:
+            # Transient trouble was retried already, and an answer that cannot be read
+            # (`UnreadableResponse`) fails the same way: the error is kept against this
+            # request, audited once, its backoff goes on, and the other requests are polled.
             outcome.errors.append(f"{row.partition_key}: {exc}")
-            cat.record_poll(
+            cat.record_poll_failure(
                 catalog_path,
                 partition_key=row.partition_key,
-                status=row.status,
-                failure_reason=None,
+                error=str(exc),
                 actor=actor,
-                source="poll",
-                latency_ms=None,
                 next_poll_at=now + policy.delay(attempts),
                 attempts=attempts,
             )

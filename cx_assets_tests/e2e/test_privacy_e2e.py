@@ -264,6 +264,45 @@ def test_revoked_token_and_504s_while_tracking_are_recovered(pipeline: Pipeline)
     assert row is not None and row.status == "DELIVERED"
 
 
+def test_an_unreadable_status_is_kept_against_its_request_and_audited_once(
+    pipeline: Pipeline,
+) -> None:
+    """The server answers one request's polls with a shape the client cannot read: that
+    request keeps its backoff and the error (audited once, not every tick), the other request
+    is tracked to delivery meanwhile, and the first completes once the answers read again."""
+    for key in ("dsar-odd", "dsar-fine"):
+        _declare(pipeline, key)
+        _submit(pipeline, key)
+    odd = f"{PRIVACY_PATH}/{derive_request_id('dsar-odd')}"
+    pipeline.emulator.add_faults({"kind": "unreadable_body", "count": 1000, "path_prefix": odd})
+
+    ticks = _tick_until_download(pipeline, "dsar-fine")
+
+    errors = [e for t in ticks for e in t.errors]
+    assert errors and all(e.startswith("dsar-odd: GET ") for e in errors)
+    row = cat.request_row(pipeline.catalog_path, "dsar-odd")
+    assert row is not None and row.status in cat.PENDING
+    assert "200" in row["poll_error"] and "status" in row["poll_error"]  # names the field
+    assert row["next_poll_at"] is not None
+    assert _actions(pipeline, "dsar-odd").count("poll_failed") == 1
+    [failed] = [
+        e
+        for e in cat.trail(pipeline.catalog_path, derive_request_id("dsar-odd"))
+        if e["action"] == "poll_failed"
+    ]
+    assert failed["details"]["reason"] == row["poll_error"]
+
+    _download(pipeline, ticks[-1])
+    pipeline.emulator.clear_faults()  # the server reads again
+    ticks = _tick_until_download(pipeline, "dsar-odd")
+    _download(pipeline, ticks[-1])
+    for key in ("dsar-odd", "dsar-fine"):
+        done = cat.request_row(pipeline.catalog_path, key)
+        assert done is not None and done.status == "DELIVERED"
+    assert _actions(pipeline, "dsar-odd").count("poll_failed") == 1
+    assert cat.request_row(pipeline.catalog_path, "dsar-odd")["poll_error"] is None
+
+
 def test_a_request_breaking_a_rule_is_rejected_and_audited(pipeline: Pipeline) -> None:
     bad_range = {"start": "2024-01-01T00:00:00Z", "end": "2024-03-01T00:00:00Z"}
     result = _declare(pipeline, "dsar-bad", dataTypes=["voice"], timeRange=bad_range)
