@@ -154,6 +154,30 @@ def cmd_dev(args: argparse.Namespace) -> int:
             return 0
 
 
+def cmd_recover_runs(args: argparse.Namespace) -> int:
+    """Fail the runs whose worker died (or the ones named) and free their pool slots."""
+    import dagster as dg
+
+    from cx_assets.defs.runs.reaper import fail_dead_run, reap_dead_runs
+
+    home = ensure_dagster_home(dict(os.environ))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        if args.run_id:
+            for run_id in args.run_id:
+                reason = "Marked failed by `cx-assets recover-runs --run-id` (worker gone)"
+                changed = fail_dead_run(instance, run_id, reason)
+                print(f"run {run_id}: {'marked failed, ' if changed else ''}pool slots freed")
+            return 0
+        reaped = reap_dead_runs(instance)
+    for run in reaped:
+        print(
+            f"run {run.run_id} ({run.partition or run.job_name}): worker pid {run.worker_pid} "
+            "is gone; marked failed and its pool slots freed"
+        )
+    print(f"{len(reaped)} run(s) recovered")
+    return 0
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -176,6 +200,15 @@ def parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="the emulator and `dagster dev` together")
     dev.add_argument(
         "--port", type=int, default=None, help="the UI's port (default CX_UI_PORT, 3000)"
+    )
+    recover = sub.add_parser(
+        "recover-runs",
+        help="fail STARTED runs whose worker process is gone and free their pool slots",
+    )
+    recover.add_argument(
+        "--run-id",
+        action="append",
+        help="fail this run and free its slots whatever its worker looks like (repeatable)",
     )
     for name, help_text in PASSTHROUGH_HELP.items():
         sub.add_parser(name, help=help_text, add_help=False)
@@ -227,7 +260,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if code is not None:
         return code
     args = parser().parse_args(argv)
-    handlers = {"materialize": cmd_materialize, "demo": cmd_demo, "dev": cmd_dev}
+    handlers = {
+        "materialize": cmd_materialize,
+        "demo": cmd_demo,
+        "dev": cmd_dev,
+        "recover-runs": cmd_recover_runs,
+    }
     return handlers[args.command](args)
 
 
