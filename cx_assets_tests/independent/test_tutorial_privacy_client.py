@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from cx_assets.catalog import privacy as cat
+from cx_assets.catalog.queries import query
 from cx_assets.defs.resources import GenesysCloudResource
 from cx_assets.flows.privacy import PollPolicy, run_tracking_tick
 from cx_assets.flows.privacy_claims import Launch, RunState
@@ -595,6 +596,11 @@ def test_flow_request_file_to_a_delivered_export_by_polling(
     assert row["record_count"] == sum(len(v) for v in document["data"].values()) == 4
     trail = [e["action"] for e in cat.trail(layout.catalog_path, request_id)]
     assert trail.count("submitted") == 1 and trail[-2:] == ["downloaded", "verified"]
+    # The catalog (state and audit) holds neither the subject nor a presigned signature.
+    dump = str(query(layout.catalog_path, "SELECT * FROM privacy_requests").rows) + str(
+        query(layout.catalog_path, "SELECT details FROM audit_log").rows
+    )
+    assert SUBJECT not in dump and "X-Amz-" not in dump
     # A second delivery run finds it delivered and downloads nothing.
     downloads = len(running.server.downloads)
     again = download_export(genesys, layout, "dsar-flow", log)
@@ -689,3 +695,20 @@ def test_flow_an_unreadable_answer_fails_the_download_once(
     assert "size" in str(error) and SUBJECT not in str(error)
     assert server.downloads == []
     assert not PrivacyArea(tmp_path).export_path("dsar-unreadable", "json").exists()
+
+
+def test_flow_a_failed_callback_takes_its_reason_from_the_request(
+    running: RunningPrivacy, tmp_path: Path
+) -> None:
+    server = running.server
+    server.auto_advance = False
+    layout, runs, genesys = DataLayout(tmp_path), Runs(), genesys_for(running)
+    with receiver_for(running, tmp_path) as hook:
+        drop_request(layout, "dsar-hook-fails", callbackUrl=hook)
+        assert submit_dropped(genesys, layout, runs) == []
+        server.finish(derive_request_id("dsar-hook-fails"), fail="subject under legal hold")
+        wait_for(lambda: PrivacyInbox(PrivacyArea(tmp_path)).pending(), "the callback")
+        row = track_and_download(genesys, layout, runs, "dsar-hook-fails", ticks=1)
+    assert row.status == "FAILED" and row["completion_source"] == "webhook"
+    assert row["failure_reason"] == "subject under legal hold"
+    assert server.downloads == []
