@@ -372,3 +372,21 @@ def test_platform_prepared_tables_holding_a_conversation_twice_fail_conversation
     assert _value(check, "duplicates") == 1
     assert _value(check, "repeated_ids") == repeated
     assert repeated in (check.description or "")
+
+
+# -- a day without conversations ----------------------------------------------------------------
+
+
+def test_a_day_without_conversations_warns_where_there_was_nothing_to_compare(
+    tmp_path: Path,
+) -> None:
+    with running_pipeline(tmp_path, records_per_day=0) as pipeline:
+        result = pipeline.materialize(DAY, raise_on_error=False)
+
+    assert result.success
+    # The manifest said 0 records and the file holds 0: that was compared, and passes.
+    assert _check(result, ROWS_MATCH_FILES).passed
+    unique = _check(result, CONVERSATION_ID_UNIQUE)
+    assert not unique.passed and unique.severity == dg.AssetCheckSeverity.WARN
+    assert "the day has no conversations" in str(_value(unique, "nothing_to_compare"))
+    assert _check(result, SCHEMA_CONFORMS).passed  # the empty table still has its columns

@@ -1,7 +1,8 @@
 """Contract: the data table snapshot checks fail through the real pipeline and say what differs: a
 key the server's paging served twice fails `primary_key_unique` naming the key, a row the file
 could not hold fails `rows_match_server` with both counts, and a first snapshot's
-`schema_drift` warns that there was nothing to compare instead of passing.
+`schema_drift` (and an empty table's `primary_key_unique`) warns that there was nothing to
+compare instead of passing.
 
 (`schema_matches_server` is compared with the column list the file was written from, so nothing
 outside the writer can make it fail; the import checks are tested elsewhere.)
@@ -36,6 +37,7 @@ TODAY = dt.datetime.now(dt.UTC).date().isoformat()  # a table keeps no history: 
 TUTORIAL_TIERS = "6b1f6a0e-1c2d-4e5f-8a9b-000000000001"  # 2,500 rows: three pages of 1,000
 TUTORIAL_HOLIDAYS = "6b1f6a0e-1c2d-4e5f-8a9b-000000000003"
 PLATFORM_TIERS = "7c2a9f10-2d3e-4f60-9b1c-000000000101"
+PLATFORM_SKILLS = "7c2a9f10-2d3e-4f60-9b1c-000000000104"  # seeded empty here
 PLATFORM_ROWS = 40
 PLATFORM = {"api_mode": "platform", "poll_initial_s": 0.02, "poll_max_s": 0.1}
 
@@ -52,7 +54,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     with running_pipeline(
         tmp_path_factory.mktemp("platform"),
         datatable_job_delay_s=0.02,
-        datatable_seed_rows={PLATFORM_TIERS: PLATFORM_ROWS},
+        datatable_seed_rows={PLATFORM_TIERS: PLATFORM_ROWS, PLATFORM_SKILLS: 0},
     ) as running:
         add_table_partitions(running.instance, running.resources(**PLATFORM)["genesys"])
         yield running
@@ -139,3 +141,15 @@ def test_a_row_the_file_cannot_hold_fails_rows_match_server_with_both_counts(
     )
     quarantine = snapshot_quarantine_path(DataLayout(platform.data_dir), PLATFORM_TIERS, TODAY)
     assert "C-900001" in pl.read_parquet(quarantine).write_csv()
+
+
+def test_an_empty_table_warns_that_there_were_no_keys_to_compare(platform: Pipeline) -> None:
+    result = _snapshot(platform, PLATFORM_SKILLS, **PLATFORM)
+
+    assert result.success
+    check = _check(result, PRIMARY_KEY_UNIQUE)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.description == "nothing to compare: the table has no rows"
+    assert _value(check, "primary_key") == "key"
+    rows = _check(result, ROWS_MATCH_SERVER)  # the server said 0 and the file holds 0
+    assert rows.passed and _value(rows, "rows_returned_by_server") == 0

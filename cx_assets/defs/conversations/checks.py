@@ -104,6 +104,10 @@ def conversation_id_unique(parquet_path: Path) -> dg.AssetCheckResult:
         .collect()
         .row(0, named=True)
     )
+    if not counts["rows"]:
+        return nothing_to_compare(
+            CONVERSATION_ID_UNIQUE, f"the day has no conversations in {parquet_path}", rows=0
+        )
     duplicates = counts["rows"] - counts["ids"]
     repeated = (
         frame.group_by("conversation_id")

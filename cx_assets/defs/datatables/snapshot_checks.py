@@ -73,6 +73,10 @@ def repeated_keys(path: Path, key: Sequence[str], limit: int = LISTED_KEYS) -> l
 
 def primary_key_unique(path: Path, columns: Sequence[SnapshotColumn]) -> dg.AssetCheckResult:
     key = list(key_names(columns))
+    if not parquet_row_count(path):
+        return nothing_to_compare(
+            PRIMARY_KEY_UNIQUE, "the table has no rows", primary_key=", ".join(key)
+        )
     duplicates = duplicate_key_count(path, key)
     repeated = repeated_keys(path, key) if duplicates else []
     return dg.AssetCheckResult(
