@@ -6,8 +6,9 @@ emulator, with its other readings on (`Quirks()`) and off (`Quirks.obvious()`).
 What a user sees: every requested day in `cxone.interactions` with the records the server
 seeded, read once page by page whatever the page cap or the last page's token spelling; absent
 fields landed as nulls and counted; a CSV export landing the same rows as a JSON one; a range
-over 90 days cut into jobs both readings of the span rule accept; and each fault ending as the
-client promises (waited out and retried, or failed once with the server's reason, audited).
+over 90 days cut into jobs both readings of the span rule accept; each fault ending as the
+client promises (waited out and retried, or failed once with the server's reason, audited); and
+a Dagster run of `cxone_interactions` through the run's own resource landing and checking days.
 
 No quirk of this server is switched off here: every reading it offers is one the text allows.
 """
@@ -24,6 +25,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
 from cx_assets.catalog import views
@@ -32,7 +34,9 @@ from cx_assets.catalog.queries import query
 from cx_assets.cxone import endpoints
 from cx_assets.cxone.ranges import DayRange
 from cx_assets.cxone.tutorial import CxoneExportClient, CxoneExportSettings
+from cx_assets.defs import cxone
 from cx_assets.defs.cxone.resource import CxoneResource
+from cx_assets.defs.resources import CatalogResource
 from cx_assets.flows.cxone import ReadFailed
 from cx_assets.flows.cxone_tutorial import land_exports, plan_exports
 from cx_assets.http.auth import ClientCredentialsAuth
@@ -41,6 +45,7 @@ from cx_assets.http.errors import ApiError, ForbiddenError
 from cx_assets.lake.cxone_columns import INTERACTION_COLUMNS, TUTORIAL
 from cx_assets.lake.cxone_days import VIEW_GLOB, VIEW_NAME
 from cx_assets.lake.paths import DataLayout
+from cx_assets_tests.e2e.pipeline_testkit import make_instance
 from cx_assets_tests.genesys.genesys_testkit import FAST_RETRY
 from cx_assets_tests.independent.tutorial_cxone_server import (
     CxoneExportServer,
@@ -404,10 +409,9 @@ def test_the_rate_budget_is_kept_to(running: RunningTutorialCxone) -> None:
     assert len(data_calls(server, 200)) == export.pages
 
 
-def test_the_runs_resource_talks_to_the_server(running: RunningTutorialCxone) -> None:
-    """The resource a run uses: form credentials (this server refuses HTTP Basic) and scopes."""
-    running.server.seed_contacts(seed=12, per_day=5, missing_share=0.0)
-    resource = CxoneResource(
+def resource_for(running: RunningTutorialCxone) -> CxoneResource:
+    """The resource a run uses, pointed at the server, with test-sized waits."""
+    return CxoneResource(
         api_mode="tutorial",
         api_url=running.cxone_url,
         auth_url=running.cxone_url,
@@ -418,7 +422,72 @@ def test_the_runs_resource_talks_to_the_server(running: RunningTutorialCxone) ->
         initial_backoff_s=0.01,
         max_retry_after_s=0.2,
     )
-    with resource.export_client() as client:
+
+
+def materialize(
+    running: RunningTutorialCxone, tmp_path: Path, first: dt.date, last: dt.date
+) -> tuple[dg.ExecuteInProcessResult, DataLayout]:
+    """One Dagster run of `cxone_interactions` over first..last, as a multi-run backfill tags it."""
+    instance = make_instance(tmp_path / "dagster_home")
+    tags = {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
+    try:
+        result = dg.materialize(
+            cxone.ASSETS,
+            instance=instance,
+            tags=tags,
+            raise_on_error=False,
+            resources={
+                "cxone": resource_for(running),
+                "catalog": CatalogResource(data_dir=str(tmp_path / "data")),
+            },
+        )
+    finally:
+        instance.dispose()
+    return result, DataLayout(tmp_path / "data")
+
+
+def test_the_runs_resource_talks_to_the_server(running: RunningTutorialCxone) -> None:
+    """The resource a run uses: form credentials (this server refuses HTTP Basic) and scopes."""
+    running.server.seed_contacts(seed=12, per_day=5, missing_share=0.0)
+    with resource_for(running).export_client() as client:
         export = client.export_range(JAN)
     assert len(export.records) == 20 == export.total_reported
     assert [c.status for c in running.server.calls if c.path.endswith("/oauth/token")] == [200]
+
+
+def test_a_dagster_run_lands_each_day_and_passes_its_checks(
+    running: RunningTutorialCxone, tmp_path: Path
+) -> None:
+    running.server.seed_contacts(seed=13, per_day=12, missing_share=0.0)
+    days = DayRange(dt.date(2024, 2, 27), dt.date(2024, 3, 1))  # crosses the leap day
+    result, layout = materialize(running, tmp_path, days.first, days.last)
+    assert result.success
+    landed = {str(e.materialization.partition) for e in result.get_asset_materialization_events()}
+    assert landed == {d.isoformat() for d in days.dates()}
+    checks = result.get_asset_check_evaluations()
+    assert checks and all(c.passed for c in checks)
+    assert query(layout.catalog_path, f"SELECT count(DISTINCT id) FROM {VIEW_NAME}").rows == [
+        (12 * days.days,)
+    ]
+    assert len(running.server.created()) == 1  # four days, one export job
+
+
+def test_a_dagster_run_over_a_failed_export_audits_it_and_retries(
+    running: RunningTutorialCxone, tmp_path: Path
+) -> None:
+    reason = "the analytics warehouse is busy (injected)"
+    running.server.seed_contacts(seed=14, per_day=6, missing_share=0.0)
+    running.server.add_fault("export_failed", message=reason)
+    first, last = dt.date(2024, 2, 20), dt.date(2024, 2, 21)
+    result, layout = materialize(running, tmp_path, first, last)
+    failed_steps = [e for e in result.all_events if e.is_step_failure or e.is_step_up_for_retry]
+    assert failed_steps and reason in str(failed_steps[0].event_specific_data)
+    failed, retried = running.server.created()
+    assert (failed["status"], retried["status"]) == ("failed", "completed")
+    (audited,) = failures(layout)
+    assert audited["export_id"] == failed["id"] and reason in audited["reason"]
+    stored = query(layout.catalog_path, "SELECT DISTINCT export_id FROM cxone_day_metrics").rows
+    assert stored == [(retried["id"],)]
