@@ -21,6 +21,7 @@ from cx_assets.catalog.datatable_tables import INDEX_VIEW, VIEW_SCHEMA
 from cx_assets.catalog.views import quote_identifier
 from cx_assets.lake.datatables import SNAPSHOT_DATASET, SNAPSHOT_FILE, SOURCE
 from cx_assets.lake.paths import validate_token
+from cx_assets.lake.sql_text import sql_literal
 
 SNAPSHOT_DATE_COLUMN = "snapshot_date"
 
@@ -81,18 +82,14 @@ def snapshot_glob(lake_root: Path, table_id: str) -> Path:
     return lake_root / SOURCE / SNAPSHOT_DATASET / table_dir / "date=*" / SNAPSHOT_FILE
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _table_view_sql(view_name: str, pattern: Path) -> str:
     file_col = quote_identifier(_FILE_COLUMN)
     return (
         f"CREATE OR REPLACE VIEW {VIEW_SCHEMA}.{quote_identifier(view_name)} AS "
         f"SELECT CAST(regexp_extract({file_col}, '{_DAY_IN_PATH}', 1) AS DATE) "
         f"AS {SNAPSHOT_DATE_COLUMN}, * EXCLUDE ({file_col}) "
-        f"FROM read_parquet({_literal(pattern.as_posix())}, hive_partitioning = false, "
-        f"union_by_name = true, filename = {_literal(_FILE_COLUMN)})"
+        f"FROM read_parquet({sql_literal(pattern.as_posix())}, hive_partitioning = false, "
+        f"union_by_name = true, filename = {sql_literal(_FILE_COLUMN)})"
     )
 
 

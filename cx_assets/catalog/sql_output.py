@@ -21,6 +21,7 @@ import polars as pl
 from cx_assets.catalog.connection import LOCK_TIMEOUT_S, read_connection, write_transaction
 from cx_assets.catalog.queries import QueryResult
 from cx_assets.lake.atomic import atomic_write, publish_file, temp_path_for
+from cx_assets.lake.sql_text import sql_literal
 
 Format = Literal["csv", "json", "parquet"]
 FORMATS: tuple[Format, ...] = ("csv", "json", "parquet")
@@ -147,16 +148,12 @@ def copy_to_parquet(
     try:
         with read_connection(catalog_path, timeout_s=timeout_s) as con:
             row = con.execute(
-                f"COPY ({sql.strip().rstrip(';')}) TO {_literal(str(tmp))} (FORMAT parquet)"
+                f"COPY ({sql.strip().rstrip(';')}) TO {sql_literal(str(tmp))} (FORMAT parquet)"
             ).fetchone()
         publish_file(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return int(row[0]) if row and row[0] is not None else 0
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def write_result(result: QueryResult, path: Path | str, fmt: Format) -> Path:

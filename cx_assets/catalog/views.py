@@ -23,6 +23,8 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
+from cx_assets.lake.sql_text import sql_literal
+
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
 _QUALIFIED = re.compile(r"(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*")
 # A quoted column name: printable text without control characters, at most 255 characters.
@@ -167,25 +169,20 @@ def registered_views() -> tuple[DatasetView, ...]:
     return tuple(_REGISTRY.values())
 
 
-def _literal(text: str) -> str:
-    """A SQL string literal (standard SQL quoting: DuckDB does not treat backslash specially)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 def view_sql(view: DatasetView, lake_root: Path) -> str:
     """The CREATE OR REPLACE VIEW statement: over the files if any exist, else typed and empty."""
     lake_root = Path(lake_root).resolve()
     if any(lake_root.glob(view.glob)):
         pattern = (lake_root / view.glob).as_posix()
         source = (
-            f"SELECT * FROM read_parquet({_literal(pattern)}, "
+            f"SELECT * FROM read_parquet({sql_literal(pattern)}, "
             "hive_partitioning = false, union_by_name = true)"
         )
         if view.registered is not None:
             source_name, dataset = view.registered
             source += (
                 " WHERE export_id IN (SELECT export_id FROM exports WHERE source = "
-                f"{_literal(source_name)} AND dataset = {_literal(dataset)})"
+                f"{sql_literal(source_name)} AND dataset = {sql_literal(dataset)})"
             )
     else:
         typed_nulls = ", ".join(

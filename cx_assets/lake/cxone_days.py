@@ -27,6 +27,7 @@ import polars as pl
 from cx_assets.lake.atomic import publish_file, temp_path_for
 from cx_assets.lake.cxone_columns import INTERACTION_COLUMNS, SCHEMA, RecordMapping
 from cx_assets.lake.paths import DataLayout
+from cx_assets.lake.sql_text import sql_literal
 from cx_assets.lake.verified_download import sha256_file
 
 SOURCE = "cxone"
@@ -155,13 +156,13 @@ class DayBuilder:
         if base is not None:
             con.execute(
                 "CREATE TEMP VIEW base_rows AS SELECT * "
-                f"FROM read_parquet({_literal(base)}, hive_partitioning = false)"
+                f"FROM read_parquet({sql_literal(base)}, hive_partitioning = false)"
             )
             # A day stored before a column existed lacks it: the column reads as null there.
             stored = {row[0] for row in con.execute("DESCRIBE base_rows").fetchall()}
             parts.append(f"SELECT {_select_list(stored)}, 0 AS _source FROM base_rows")
         if self._chunks:
-            files = ", ".join(_literal(c) for c in self._chunks)
+            files = ", ".join(sql_literal(c) for c in self._chunks)
             con.execute(
                 "CREATE TEMP VIEW new_rows AS SELECT *, "
                 "1 + CAST(regexp_extract(filename, 'chunk-(\\d+)', 1) AS BIGINT) AS _source "
@@ -171,11 +172,6 @@ class DayBuilder:
         if not parts:
             parts.append(f"SELECT {_select_list(set())}, 0 AS _source WHERE false")
         return " UNION ALL ".join(parts)
-
-
-def _literal(path: Path) -> str:
-    """Our own file path as a SQL string literal (views cannot take parameters)."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def _select_list(present: set[str]) -> str:
