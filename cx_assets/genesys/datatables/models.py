@@ -1,6 +1,8 @@
 """Pydantic models of the Genesys Cloud data tables API (docs/api-contract.md, "Data tables").
 
-Responses ignore fields they do not know, so a richer real API does not break the client.
+Responses ignore fields they do not know, so a richer real API does not break the client, and
+require only what a flow needs: a schema answer may be just `{"columns": [...]}` as the
+tutorial shows it (`SchemaBody`); the client completes it into a `TableSchema`.
 """
 
 from __future__ import annotations
@@ -25,12 +27,23 @@ class TableColumn(_Response):
     is_primary_key: bool = Field(default=False, alias="isPrimaryKey")
 
 
+class SchemaBody(_Response):
+    """`GET .../schema` as served: the tutorial's answer holds only `columns` (the version is
+    then only in the `ETag` header), the contract's also `id`, `name` and `version`."""
+
+    id: str | None = None
+    name: str | None = None
+    version: int | None = None
+    columns: list[TableColumn]
+
+
 class TableSchema(_Response):
-    """A table's columns at one `version` (the number its `ETag` names)."""
+    """A table's columns at one `version` (the number its `ETag` names; None when the ETag is
+    not a number and the body gave none)."""
 
     id: str
     name: str
-    version: int
+    version: int | None
     columns: list[TableColumn]
 
     @property

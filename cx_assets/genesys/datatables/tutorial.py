@@ -4,13 +4,18 @@ A snapshot pages through the rows with cursors. Cursors survive a change of the 
 page is then served from the new version), so only the `ETag` shows that the pages collected so
 far mix two versions: every page's ETag is checked against the schema's, and on a change the
 snapshot throws everything away and starts again from page one, at most `max_restarts` times.
+
+Answers are read tolerantly (models.py): a schema may be only `{"columns": [...]}`, as the
+tutorial shows it, and is completed from the `ETag` (the version) and the listing (the name);
+`date` cells served as timestamps are read as dates (served.py). An answer that still lacks what
+the client needs is an `UnreadableResponse` naming the field, which no retry repeats.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -20,11 +25,15 @@ from cx_assets.genesys.datatables.models import (
     DataTable,
     DataTableList,
     RowsPage,
+    SchemaBody,
     TableSchema,
     UpsertResponse,
 )
+from cx_assets.genesys.datatables.served import read_dates
 from cx_assets.http.client import ApiClient
+from cx_assets.http.errors import UnreadableResponse
 from cx_assets.http.pacing import RateLimitWindow
+from cx_assets.http.reading import read_model
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +45,9 @@ class SnapshotInconsistent(RuntimeError):
 @dataclass(frozen=True)
 class TableSnapshot:
     """Every row of one table at one version: `rows` are the `columns` dicts in server order,
-    `row_ids[i]` the server's id of `rows[i]`; `etag` is the version every page carried."""
+    `row_ids[i]` the server's id of `rows[i]`; `etag` is the version every page carried.
+    `times_dropped`: per `date` column, how many cells were served as a timestamp with a time of
+    day that the snapshot's date cannot hold (empty when none)."""
 
     table_id: str
     schema: TableSchema
@@ -45,6 +56,7 @@ class TableSnapshot:
     row_ids: list[str]
     pages: int
     restarts: int
+    times_dropped: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -68,10 +80,13 @@ class DataTablesClient:
         self.api = api
         self.page_size = page_size
         self.max_restarts = max_restarts
+        self._names: dict[str, str] = {}
 
     def list_tables(self) -> list[DataTable]:
-        body = self.api.get_json(endpoints.DATATABLES_PATH)
-        return DataTableList.model_validate(body).entities
+        response = self.api.request("GET", endpoints.DATATABLES_PATH)
+        tables = read_model(DataTableList, response, "the data table listing").entities
+        self._names.update((t.id, t.name) for t in tables)
+        return tables
 
     def get_schema(self, table_id: str) -> TableSchema:
         return self._schema(table_id)[0]
@@ -98,7 +113,15 @@ class DataTablesClient:
                 )
                 continue
             rows, row_ids, pages = collected
-            return TableSnapshot(table_id, schema, etag, rows, row_ids, pages, attempt)
+            dropped = read_dates(rows, schema.column_types())
+            if dropped:
+                log.warning(
+                    "data table %s serves date columns as timestamps with a time of day; the "
+                    "snapshot keeps their UTC date only (cells per column: %s)",
+                    table_id,
+                    ", ".join(f"{name}={count}" for name, count in dropped.items()),
+                )
+            return TableSnapshot(table_id, schema, etag, rows, row_ids, pages, attempt, dropped)
         raise SnapshotInconsistent(
             f"data table {table_id} changed while it was read on every one of "
             f"{self.max_restarts + 1} attempt(s) ({self.max_restarts} restart(s)); ETags seen in "
@@ -115,10 +138,14 @@ class DataTablesClient:
                 f"a rows POST takes at most {endpoints.DATATABLE_MAX_BATCH} rows, got {len(rows)}"
             )
         body = [{"columns": dict(row)} for row in rows]
-        answer = self.api.post_json(
-            endpoints.datatable_rows_path(table_id), body, params={"upsert": "true"}
+        response = self.api.request(
+            "POST", endpoints.datatable_rows_path(table_id), json=body, params={"upsert": "true"}
         )
-        parsed = UpsertResponse.model_validate(answer or {})
+        parsed = (
+            read_model(UpsertResponse, response, "an upsert answer")
+            if response.content.strip()
+            else UpsertResponse()
+        )
         return UpsertResult(parsed.inserted, parsed.updated, parsed.unchanged, parsed.version)
 
     def rate_limit(self) -> tuple[RateLimitWindow | None, int | None]:
@@ -128,9 +155,33 @@ class DataTablesClient:
     # -- internals -------------------------------------------------------------------------
 
     def _schema(self, table_id: str) -> tuple[TableSchema, str]:
+        """The schema completed where the answer is silent: the id asked for, the version the
+        ETag names, the name from the listing; and the ETag (or one made from the version)."""
         response = self.api.request("GET", endpoints.datatable_schema_path(table_id))
-        schema = TableSchema.model_validate(response.json())
-        return schema, _etag(response) or f'"{schema.version}"'
+        body = read_model(SchemaBody, response, f"the schema of data table {table_id}")
+        etag = _etag(response)
+        version = body.version if body.version is not None else _etag_version(etag)
+        if etag is None:
+            if version is None:
+                raise UnreadableResponse(
+                    response.status_code,
+                    "GET",
+                    str(response.request.url),
+                    f"the schema of data table {table_id} carries neither an ETag header nor a "
+                    "'version' field: a snapshot could not tell whether its pages mix versions",
+                )
+            etag = f'"{version}"'
+        name = body.name or self._name_of(table_id)
+        schema = TableSchema(
+            id=body.id or table_id, name=name, version=version, columns=body.columns
+        )
+        return schema, etag
+
+    def _name_of(self, table_id: str) -> str:
+        """The table's name from the listing (read once per client); its id if not listed."""
+        if table_id not in self._names:
+            self.list_tables()
+        return self._names.get(table_id, table_id)
 
     def _read_pages(
         self, table_id: str, etag: str
@@ -151,13 +202,19 @@ class DataTablesClient:
             page_etag = _etag(response)
             if page_etag is not None and page_etag != etag:
                 return page_etag
-            page = RowsPage.model_validate(response.json())
+            page = read_model(RowsPage, response, f"a rows page of data table {table_id}")
             for entity in page.rows:
                 rows.append(entity.columns)
                 row_ids.append(entity.id if entity.id is not None else "")
             cursor = page.next_page_cursor
             if not cursor:
                 return rows, row_ids, pages
+
+
+def _etag_version(etag: str | None) -> int | None:
+    """The version an ETag names (`"3"` -> 3), or None for any other spelling."""
+    text = (etag or "").strip('"')
+    return int(text) if text.isdigit() else None
 
 
 def _etag(response: httpx.Response) -> str | None:
