@@ -85,9 +85,7 @@ def export_day_to_raw(
     """`_export_day_to_raw` holding the day's lock: one attempt of a day at a time, and what a
     crashed attempt left in staging is removed first."""
     with owned_work(layout, partition_owner(day)):
-        return _export_day_to_raw(
-            export_client, layout, day, target=target, run_id=run_id, log=log
-        )
+        return _export_day_to_raw(export_client, layout, day, target=target, run_id=run_id, log=log)
 
 
 def _export_day_to_raw(
