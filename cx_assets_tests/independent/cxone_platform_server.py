@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import astuple, dataclass
@@ -31,7 +29,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -41,6 +38,7 @@ from cx_assets_tests.independent.cxone_platform_auth import Auth, oauth_error
 from cx_assets_tests.independent.cxone_platform_data import Contact, day_contacts, iso
 from cx_assets_tests.independent.cxone_platform_query import BadRequest, Query, parse_query
 from cx_assets_tests.independent.cxone_platform_quirks import Quirks
+from cx_assets_tests.independent.loopback import serve_app
 
 __all__ = ["CxonePlatformServer", "Quirks", "RunningCxone", "serve"]
 
@@ -297,22 +295,7 @@ class RunningCxone:
 def serve(server: CxonePlatformServer | None = None) -> Iterator[RunningCxone]:
     """Run `server` under uvicorn on a free loopback port in a background thread."""
     server = server or CxonePlatformServer()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(server.app, log_level="warning", lifespan="off", access_log=False)
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not runner.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not runner.started:
-        raise RuntimeError("the independent CXone server did not start")
-    server.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.auth.issuer = server.issuer
-    try:
+    with serve_app(server.app, "the independent CXone server") as url:
+        server.base_url = url
+        server.auth.issuer = server.issuer
         yield RunningCxone(server.base_url, server)
-    finally:
-        runner.should_exit = True
-        thread.join(timeout=10)
-        sock.close()

@@ -36,8 +36,6 @@ import contextlib
 import math
 import random
 import secrets
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -46,11 +44,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from cx_assets_tests.independent.loopback import serve_app
 
 JOBS = "/api/v2/analytics/conversations/details/jobs"
 VIEW = "analytics:conversationDetail:view"
@@ -524,21 +523,5 @@ class RunningServer:
 def serve(server: PlatformServer | None = None) -> Iterator[RunningServer]:
     """Run `server` under uvicorn on a free loopback port in a background thread."""
     server = server or PlatformServer()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(server.app, log_level="warning", lifespan="off", access_log=False)
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not runner.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not runner.started:
-        raise RuntimeError("the independent Genesys server did not start")
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
+    with serve_app(server.app, "the independent Genesys server") as url:
         yield RunningServer(url, server.client_id, server.client_secret, server)
-    finally:
-        runner.should_exit = True
-        thread.join(timeout=10)
-        sock.close()

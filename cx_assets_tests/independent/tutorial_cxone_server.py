@@ -62,8 +62,6 @@ import base64
 import contextlib
 import json
 import random
-import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -71,13 +69,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from cx_assets_tests.independent import tutorial_cxone_records as records
+from cx_assets_tests.independent.loopback import serve_app
 from cx_assets_tests.independent.tutorial_cxone_auth import (
     READ,
     REPORTS,
@@ -443,21 +441,5 @@ class RunningTutorialCxone:
 def serve_cxone(server: CxoneExportServer | None = None) -> Iterator[RunningTutorialCxone]:
     """Run `server` under uvicorn on a free loopback port in a background thread."""
     server = server or CxoneExportServer()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(server.app, log_level="warning", lifespan="off", access_log=False)
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not runner.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not runner.started:
-        raise RuntimeError("the independent tutorial CXone server did not start")
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
+    with serve_app(server.app, "the independent tutorial CXone server") as url:
         yield RunningTutorialCxone(url, server.client_id, server.client_secret, server)
-    finally:
-        runner.should_exit = True
-        thread.join(timeout=10)
-        sock.close()

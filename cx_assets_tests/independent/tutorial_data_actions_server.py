@@ -41,21 +41,18 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cx_assets_tests.independent import tutorial_data_actions_tree as tree
+from cx_assets_tests.independent.loopback import serve_app
 from cx_assets_tests.independent.tutorial_data_actions_auth import SCOPES, Auth
 from cx_assets_tests.independent.tutorial_data_actions_hooks import (
     Audits,
@@ -322,22 +319,8 @@ class RunningDataActions:
 def serve_data_actions(server: DataActionsServer | None = None) -> Iterator[RunningDataActions]:
     """Run `server` under uvicorn on a free loopback port in a background thread."""
     server = server or DataActionsServer()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(server.app, log_level="warning", lifespan="off", access_log=False)
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not runner.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not runner.started:
-        raise RuntimeError("the independent data actions server did not start")
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
-        yield RunningDataActions(url, server.client_id, server.client_secret, server)
-    finally:
-        runner.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        server.close()
+    with serve_app(server.app, "the independent data actions server") as url:
+        try:
+            yield RunningDataActions(url, server.client_id, server.client_secret, server)
+        finally:
+            server.close()

@@ -55,20 +55,17 @@ import contextlib
 import copy
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cx_assets_tests.independent import tutorial_datatables_render as render
+from cx_assets_tests.independent.loopback import serve_app
 from cx_assets_tests.independent.tutorial_data_actions_auth import Auth, Fault
 from cx_assets_tests.independent.tutorial_datatables_quirks import Quirks
 from cx_assets_tests.independent.tutorial_datatables_seed import seeded_tables, table_id
@@ -471,21 +468,5 @@ class RunningDatatables:
 def serve_datatables(server: DatatablesServer | None = None) -> Iterator[RunningDatatables]:
     """Run `server` under uvicorn on a free loopback port in a background thread."""
     server = server or DatatablesServer()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(server.app, log_level="warning", lifespan="off", access_log=False)
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not runner.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not runner.started:
-        raise RuntimeError("the independent data tables server did not start")
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    try:
+    with serve_app(server.app, "the independent data tables server") as url:
         yield RunningDatatables(url, server.client_id, server.client_secret, server)
-    finally:
-        runner.should_exit = True
-        thread.join(timeout=10)
-        sock.close()

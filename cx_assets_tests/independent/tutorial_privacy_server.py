@@ -63,7 +63,6 @@ import contextlib
 import hashlib
 import json
 import math
-import socket
 import threading
 import time
 import uuid
@@ -72,13 +71,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cx_assets_tests.independent import tutorial_privacy_export as export
+from cx_assets_tests.independent.loopback import serve_app
 from cx_assets_tests.independent.tutorial_data_actions_auth import Auth, Fault
 from cx_assets_tests.independent.tutorial_privacy_callbacks import (
     DEFAULT_SECRET,
@@ -593,33 +592,19 @@ def serve_privacy(server: PrivacyServer | None = None) -> Iterator[RunningPrivac
     """Run `server` under uvicorn on a free loopback port in a background thread (a server may
     be served again after it stopped: its pending callbacks go out again)."""
     server = server or PrivacyServer()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(server.app, log_level="warning", lifespan="off", access_log=False)
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not runner.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    if not runner.started:
-        raise RuntimeError("the independent privacy server did not start")
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    stop = threading.Event()
+    with serve_app(server.app, "the independent privacy server") as url:
+        stop = threading.Event()
 
-    def ticking() -> None:
-        while not stop.wait(0.02):
-            server.tick()
+        def ticking() -> None:
+            while not stop.wait(0.02):
+                server.tick()
 
-    ticker = threading.Thread(target=ticking, daemon=True)
-    server.start(url)
-    ticker.start()
-    try:
-        yield RunningPrivacy(url, server.client_id, server.client_secret, server)
-    finally:
-        stop.set()
-        ticker.join(timeout=5)
-        server.close()
-        runner.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+        ticker = threading.Thread(target=ticking, daemon=True)
+        server.start(url)
+        ticker.start()
+        try:
+            yield RunningPrivacy(url, server.client_id, server.client_secret, server)
+        finally:
+            stop.set()
+            ticker.join(timeout=5)
+            server.close()
