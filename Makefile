@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The suite mostly waits (servers, subprocesses, Retry-After pauses): three workers keep both
+# cores busy (17 min serial, user CPU 8 min). One file per worker at a time (module fixtures).
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 3 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
