@@ -23,7 +23,6 @@ DEFAULT_REFRESH_DAYS = 3
 genesys_conversations_job = dg.define_asset_job(
     "genesys_conversations_daily",
     selection=[genesys_conversation_export, genesys_conversations],
-    partitions_def=daily_partitions,
     description="Export, verify and normalise one day of Genesys Cloud conversations.",
 )
 

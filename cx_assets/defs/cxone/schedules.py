@@ -17,7 +17,6 @@ from cx_assets.defs.cxone.resource import CxoneResource
 cxone_interactions_job = dg.define_asset_job(
     "cxone_interactions_daily",
     selection=[cxone_interactions],
-    partitions_def=cxone_daily_partitions,
     description="Read, check and land NICE CXone interactions by day (with checks).",
 )
 

@@ -173,9 +173,5 @@ def privacy_export(
     )
 
 
-submit_job = dg.define_asset_job(
-    "privacy_submit_job", selection=[SUBMIT], partitions_def=privacy_requests
-)
-download_job = dg.define_asset_job(
-    "privacy_download_job", selection=[EXPORT], partitions_def=privacy_requests
-)
+submit_job = dg.define_asset_job("privacy_submit_job", selection=[SUBMIT])
+download_job = dg.define_asset_job("privacy_download_job", selection=[EXPORT])
