@@ -2,7 +2,9 @@
 
 Rendering is plain string building over a `report.DailyReport`: an SVG bar chart (no plotting
 library is installed, and a chart of a dozen bars does not need one), markdown tables and a
-standalone HTML page with the chart inline (text from the data is escaped in SVG and HTML).
+standalone HTML page with the chart inline (text from the data is escaped in SVG and HTML). A
+day a source left missing or failing (`report_days.DayStatus`) gets a red "flagged" section in
+both; `index_page` lists every covered day with its flags and a link to its page.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import html
 
 from cx_assets.catalog.report import DailyReport
+from cx_assets.catalog.report_days import Coverage, DayStatus
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -21,9 +24,20 @@ def _pct(value: float | None) -> str:
     return "no data" if value is None else f"{value:.2%}"
 
 
-def markdown(report: DailyReport, *, chart_uri: str | None = None) -> str:
+def flags_markdown(status: DayStatus | None) -> list[str]:
+    if status is None:
+        return []
+    if not status.flags:
+        return ["**Sources:** both landed and passed (not flagged)", ""]
+    return ["**FLAGGED:** " + "; ".join(status.flags), ""]
+
+
+def markdown(
+    report: DailyReport, *, chart_uri: str | None = None, status: DayStatus | None = None
+) -> str:
     """Markdown tables of the day (and the chart as an image when `chart_uri` is given)."""
     lines = [f"### Contact centre, {report.day.isoformat()} (UTC)", ""]
+    lines += flags_markdown(status)
     lines += ["| channel | type | conversations |", "| --- | --- | ---: |"]
     lines += [f"| {r.channel} | {r.type} | {r.conversations} |" for r in report.channels]
     lines += [f"| **all** | | **{report.conversations}** |", ""]
@@ -135,7 +149,29 @@ def _table(head: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def html_page(report: DailyReport) -> str:
+_STYLE = (
+    "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
+    "margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}"
+    ".flagged{background:#fde8e8;border-left:6px solid #e15759;padding:8px 12px}"
+    ".whole{background:#e8f3e8;border-left:6px solid #59a14f;padding:8px 12px}"
+)
+
+
+def _flags_html(status: DayStatus | None) -> str:
+    if status is None:
+        return ""
+    if not status.flags:
+        return '<p class="whole">Sources: both landed and passed (not flagged).</p>'
+    items = "".join(f"<li>{_esc(f)}</li>" for f in status.flags)
+    return (
+        '<div class="flagged"><strong>FLAGGED</strong>: a source is missing or failing'
+        f"<ul>{items}</ul></div>"
+    )
+
+
+def html_page(
+    report: DailyReport, *, status: DayStatus | None = None, overview_href: str | None = None
+) -> str:
     """A standalone HTML page (inline SVG, no external assets) a person can open."""
     day = report.day.isoformat()
     channels = _table(
@@ -165,14 +201,45 @@ def html_page(report: DailyReport) -> str:
             for c in report.completeness
         ],
     )
-    style = (
-        "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;"
-        "margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}"
-    )
+    overview = f'<p><a href="{_esc(overview_href)}">Every day</a></p>' if overview_href else ""
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        f"<title>Contact centre report {day}</title><style>{style}</style></head><body>"
-        f"<h1>Contact centre report, {day} (UTC)</h1>{svg_chart(report)}"
+        f"<title>Contact centre report {day}</title><style>{_STYLE}</style></head><body>"
+        f"<h1>Contact centre report, {day} (UTC)</h1>{overview}{_flags_html(status)}"
+        f"{svg_chart(report)}"
         f"<h2>Genesys conversations</h2>{channels}<h2>NICE CXone handle times</h2>{media}"
         f"<h2>Data completeness</h2>{completeness}</body></html>\n"
+    )
+
+
+def index_page(cov: Coverage, chart_uri: str, pages: dict[str, str]) -> str:
+    """Every covered day: what each source landed, its flags, and a link to its page (`pages`:
+    ISO day -> relative link, for the days whose page exists)."""
+    rows = []
+    for d in reversed(cov.days):
+        day = d.day.isoformat()
+        link = f'<a href="{_esc(pages[day])}">{day}</a>' if day in pages else day
+        cells = [
+            str(d.genesys.conversations) if d.genesys else "none landed",
+            str(d.cxone.interactions) if d.cxone else "none landed",
+            f"{d.cxone.integrity:.2%}" if d.cxone else "-",
+        ]
+        flags = _esc("; ".join(d.flags)) or "whole"
+        style = ' class="flagged"' if d.flagged else ""
+        tds = "".join(f"<td>{_esc(c)}</td>" for c in cells)
+        rows.append(f"<tr{style}><td>{link}</td>{tds}<td>{flags}</td></tr>")
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("day", "Genesys conversations", "CXone interactions", "CXone integrity", "flags")
+    )
+    span = f"{cov.first_day} to {cov.last_day}" if cov.days else "no day yet"
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Contact centre report, every day</title><style>{_STYLE}</style></head><body>"
+        f"<h1>Contact centre report, every day ({span}, UTC)</h1>"
+        f"<p>{len(cov.days)} day(s) covered, {len(cov.flagged)} flagged (a source missing or "
+        f"failing; CXone integrity threshold {cov.threshold:g}).</p>"
+        f'<img alt="conversations per day" src="{chart_uri}">'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        "</body></html>\n"
     )
