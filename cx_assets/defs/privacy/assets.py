@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from cx_assets.defs.policies import TRANSIENT_RETRY
+from cx_assets.defs.policies import OWNERS, TRANSIENT_RETRY
 from cx_assets.defs.privacy.partitions import privacy_requests
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.privacy import FLOW
@@ -53,7 +53,14 @@ def _claim(context: dg.AssetExecutionContext) -> str | None:
     pool="genesys_api",
     kinds={"genesys", "duckdb"},
     retry_policy=TRANSIENT_RETRY,
-    description="Validates a privacy export request and files it with Genesys Cloud, once.",
+    owners=OWNERS,
+    description="Validates a privacy export request and files it with Genesys Cloud, once (one "
+    "partition per request; launched by privacy_requests_sensor when a request file is dropped "
+    "in <data root>/privacy/requests/, or from the UI with run config request_file). "
+    "server_status in the partition's metadata is the request's current status: the submit run "
+    "records the status at filing, and privacy_tracking_sensor records every later change as an "
+    "observation of the partition under the same key (the newest value is shown; the Events "
+    "tab lists each change with previous_status and status_via: poll or callback).",
 )
 def privacy_request(
     context: dg.AssetExecutionContext,
@@ -125,6 +132,7 @@ def trail_check(trail: AuditTrail) -> dg.AssetCheckResult:
     pool="genesys_api",
     kinds={"genesys", "duckdb"},
     retry_policy=TRANSIENT_RETRY,
+    owners=OWNERS,
     check_specs=[
         dg.AssetCheckSpec(
             TRAIL_COMPLETE,
@@ -132,8 +140,11 @@ def trail_check(trail: AuditTrail) -> dg.AssetCheckResult:
             description="The audit log holds the request's complete trail, request to delivery.",
         )
     ],
-    description="Downloads a completed privacy export, verified, into the owner-only privacy "
-    "area. Launched by the tracking sensor when the request completes.",
+    description="Downloads a completed privacy export, verified (SHA-256), into the owner-only "
+    "privacy area <data root>/privacy/exports/<request>/ (never the lake). Launched by "
+    "privacy_tracking_sensor when the request completes; a failure names the request and the "
+    "step (a retry never files the request again). Metadata shows path, size, checksum and "
+    "record count, never the export's content.",
 )
 def privacy_export(
     context: dg.AssetExecutionContext, genesys: GenesysCloudResource, catalog: CatalogResource
@@ -173,5 +184,15 @@ def privacy_export(
     )
 
 
-submit_job = dg.define_asset_job("privacy_submit_job", selection=[SUBMIT])
-download_job = dg.define_asset_job("privacy_download_job", selection=[EXPORT])
+submit_job = dg.define_asset_job(
+    "privacy_submit_job",
+    selection=[SUBMIT],
+    description="Files one privacy request (a partition) with Genesys Cloud, exactly once; "
+    "privacy_requests_sensor launches it for each dropped request file.",
+)
+download_job = dg.define_asset_job(
+    "privacy_download_job",
+    selection=[EXPORT],
+    description="Downloads one completed privacy export, verified, and checks its audit trail; "
+    "privacy_tracking_sensor launches it when the request completes.",
+)

@@ -59,7 +59,10 @@ def delete_expired_privacy_exports(
 
 @dg.job(
     name="privacy_retention_job",
-    description="Deletes privacy exports past the retention period (CX_PRIVACY_RETENTION_DAYS).",
+    description="Deletes delivered privacy exports older than the retention period (run config "
+    "retention_days, else CX_PRIVACY_RETENTION_DAYS, else 30 days): files first, then the "
+    "audited catalog row. A failure names every export it could not delete. Owner: "
+    "team:contact-centre-data.",
 )
 def privacy_retention_job() -> None:
     delete_expired_privacy_exports()
@@ -71,5 +74,7 @@ privacy_retention_schedule = dg.ScheduleDefinition(
     execution_timezone="UTC",
     job=privacy_retention_job,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every day: delete delivered privacy exports older than the retention period.",
+    description="On by default, daily at 02:45 UTC: runs privacy_retention_job, which deletes "
+    "delivered privacy exports older than the retention period (CX_PRIVACY_RETENTION_DAYS, "
+    "default 30). Safe with the emulator: it touches only the local privacy area.",
 )

@@ -42,8 +42,10 @@ def _run_requests(launches: Sequence[Launch]) -> list[dg.RunRequest]:
     job=submit_job,
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Picks up privacy request files (YAML/JSON) dropped in the requests folder and "
-    "requests each one's submit run (again, a few times at most, if a run dies).",
+    description="On by default, every 15 s: picks up privacy request files (YAML/JSON) dropped "
+    "in <data root>/privacy/requests/, adds a partition per request and requests each one's "
+    "submit run (again, a few times at most, if a run dies); a rejected file moves to rejected/ "
+    "with its reason audited. Safe with the emulator: it only reads the local folder.",
 )
 def privacy_requests_sensor(
     context: dg.SensorEvaluationContext, genesys: GenesysCloudResource, catalog: CatalogResource
@@ -72,8 +74,10 @@ def privacy_requests_sensor(
     job=download_job,
     minimum_interval_seconds=10,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Follows filed privacy requests (polling with per-request backoff; signed "
-    "callbacks in tutorial mode) and requests each completed export's download once.",
+    description="On by default, every 10 s: follows filed privacy requests (polling with "
+    "per-request backoff; signed callbacks in tutorial mode), records each status change as an "
+    "observation of the privacy_request partition (server_status) and requests each completed "
+    "export's download once. With nothing filed it makes no request.",
 )
 def privacy_tracking_sensor(
     context: dg.SensorEvaluationContext, genesys: GenesysCloudResource, catalog: CatalogResource
@@ -94,10 +98,16 @@ def privacy_tracking_sensor(
 
 
 def _observed(change: StatusChange) -> dg.AssetObservation:
-    """A status change as an observation of the request's partition: the UI shows a request
-    moving (INITIATED -> SEARCHING -> COMPLETED) between its submit and download runs."""
+    """A status change as an observation of the request's partition, under the materialisation's
+    own key `server_status`: the UI shows an entry's newest value (an observation after the
+    submit run wins), so the partition's metadata reads the current status (INITIATED ->
+    SEARCHING -> COMPLETED) instead of the one the submit run saw."""
     return dg.AssetObservation(
         asset_key=SUBMIT,
         partition=change.partition_key,
-        metadata={"status": change.after, "previous_status": change.before, "via": change.source},
+        metadata={
+            "server_status": change.after,
+            "previous_status": change.before or "none",
+            "status_via": change.source,
+        },
     )

@@ -197,7 +197,6 @@ def audit_chain_intact(catalog: CatalogResource) -> dg.AssetCheckResult:
 audit_chain_job = dg.define_asset_job(
     "audit_chain_job",
     selection=dg.AssetSelection.checks(audit_chain_intact),
-    owners=OWNERS,
     description="Verifies the catalog's audit hash chain (the audit_chain_intact check) without "
     "re-building any report; the check names the first broken entry. Launch it from the UI; "
     "no schedule runs it (every report day runs the same check).",
