@@ -1,4 +1,4 @@
-"""`cx-assets …`: the emulator, local runs, the demo, `dagster dev` with the emulator, and SQL."""
+"""`cx-assets …`: the emulator, local runs, the demo, `dg dev` with the emulator, and SQL."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from cx_assets import settings
 from cx_assets.local_runs import days_between, ensure_dagster_home, materialize_days, tail
@@ -34,8 +35,17 @@ def cmd_emulator(argv: Sequence[str]) -> int:
 def cmd_materialize(args: argparse.Namespace) -> int:
     try:
         days = days_between(args.start, args.end)
+        first = settings.start_date()
     except ValueError as exc:
         print(f"cx-assets materialize: {exc}", file=sys.stderr)
+        return 2
+    if days[0] < first:
+        print(
+            f"cx-assets materialize: --start {days[0]} is before the first partition {first} "
+            f"({settings.START_DATE_ENV}, default {settings.DEFAULT_START_DAYS_AGO} days ago): "
+            f"set {settings.START_DATE_ENV}={days[0]} to reach it",
+            file=sys.stderr,
+        )
         return 2
     env = dict(os.environ)
     runs = materialize_days(days, env=env, parallel=args.parallel)
@@ -61,9 +71,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from cx_assets import catalog_cli, demo, demo_outbound, demo_privacy, demo_rules
     from cx_assets.emulator import EmulatorProcess
 
+    try:
+        days = demo.demo_days()
+    except ValueError as exc:
+        print(f"cx-assets demo: {exc}", file=sys.stderr)
+        return 2
     data_dir = settings.data_dir()
     catalog = data_dir / "catalog.duckdb"
-    print(f"Data root: {data_dir}\nStarting the emulator…")
+    print(f"Data root: {data_dir}\nThe demo lands {days[0]} … {days[-1]} (UTC)")
+    print("Starting the emulator…")
     with EmulatorProcess(state_dir=data_dir / "emulator") as emulator:
         env = _emulator_env(emulator.url)
         home = ensure_dagster_home(env)
@@ -81,8 +97,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("\nThe governance trail:")
     code |= catalog_cli.audit_verify(["--catalog", str(catalog)])
     print(
-        "\nNext: `cx-assets sql` (or `duckdb -readonly "
-        f"{catalog}`), `cx-assets catalog serve`, `make dev` for the Dagster UI."
+        f"\nThe demo's days are {days[0]} … {days[-1]}: in the UI's partitions bar they are the "
+        "green days at the recent end.\nNext: `.venv/bin/cx-assets sql` (SQL on the catalog), "
+        "`make dev` for the Dagster UI."
     )
     return code
 
@@ -115,6 +132,26 @@ def dev_ports(ui_port: int | None) -> tuple[int, int]:
     return emulator_port, ui_port
 
 
+def dev_command(ui_port: int) -> list[str]:
+    """`dg dev` on the repo's workspace.yaml, which names the code location `cx_assets`.
+
+    `dg` comes with dagster-dg-cli (a dependency); in a venv installed before it was, this
+    says to run `make install` and starts `dagster dev` on the same workspace instead (which
+    prints Dagster's warning that `dg dev` supersedes it).
+    """
+    workspace = str(settings.project_root() / "workspace.yaml")
+    where = ("-w", workspace, "-h", settings.EMULATOR_HOST, "-p", str(ui_port))
+    dg_cli = Path(sys.executable).with_name("dg")
+    if dg_cli.exists():
+        return [str(dg_cli), "dev", *where]
+    print(
+        "cx-assets dev: `dg` (package dagster-dg-cli) is missing from this venv: run `make "
+        "install`. Starting `dagster dev` instead.",
+        file=sys.stderr,
+    )
+    return [sys.executable, "-m", "dagster", "dev", *where]
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from cx_assets.emulator import EmulatorProcess
 
@@ -132,11 +169,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         home = ensure_dagster_home(env)
         print(f"Emulator at {emulator.url}; Dagster UI at http://127.0.0.1:{args.port}")
         # Run from DAGSTER_HOME so Dagster does not warn about the repo's own dagster.yaml.
-        command = [
-            *(sys.executable, "-m", "dagster", "dev", "-m", "cx_assets.definitions"),
-            *("-h", "127.0.0.1", "-p", str(args.port)),
-        ]
-        dagster = subprocess.Popen(command, env=env, cwd=home)
+        dagster = subprocess.Popen(dev_command(args.port), env=env, cwd=home)
 
         def stop(signum: int, frame: object) -> None:
             raise KeyboardInterrupt  # leave through the `with`, which stops the emulator
@@ -145,7 +178,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
         try:
             return dagster.wait()
         except KeyboardInterrupt:
-            # `dagster dev` stops its webserver, daemon and code servers on SIGTERM/SIGINT.
+            # `dg dev` stops its webserver, daemon and code servers on SIGTERM/SIGINT.
             dagster.terminate()
             try:
                 dagster.wait(timeout=30)
@@ -179,10 +212,15 @@ def cmd_recover_runs(args: argparse.Namespace) -> int:
 
 
 def _date(text: str) -> dt.date:
+    """YYYY-MM-DD, or -N for N days before today (UTC): `--start -7 --end -1` is last week."""
+    if text.startswith("-") and text[1:].isdigit():
+        return dt.datetime.now(dt.UTC).date() - dt.timedelta(days=int(text[1:]))
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (YYYY-MM-DD, or -N for N days ago)"
+        ) from None
 
 
 def parser() -> argparse.ArgumentParser:
@@ -192,12 +230,15 @@ def parser() -> argparse.ArgumentParser:
         "emulator", help="serve the vendor emulator (see `cx-assets emulator -h`)", add_help=False
     )
     mat = sub.add_parser("materialize", help="run days of the Genesys export through Dagster")
-    mat.add_argument("--start", type=_date, required=True)
-    mat.add_argument("--end", type=_date, required=True)
+    when = "YYYY-MM-DD, or -N for N days before today (UTC)"
+    mat.add_argument("--start", type=_date, required=True, help=f"first day: {when}")
+    mat.add_argument("--end", type=_date, required=True, help=f"last day: {when}")
     mat.add_argument("--parallel", type=int, default=2, help="runs at once (default 2)")
-    demo = sub.add_parser("demo", help="emulator + 7 days through Dagster + a DuckDB query")
+    demo = sub.add_parser(
+        "demo", help="every flow against the emulator for the week ending the day before yesterday"
+    )
     demo.add_argument("--parallel", type=int, default=2)
-    dev = sub.add_parser("dev", help="the emulator and `dagster dev` together")
+    dev = sub.add_parser("dev", help="the emulator and `dg dev` (the Dagster UI) together")
     dev.add_argument(
         "--port", type=int, default=None, help="the UI's port (default CX_UI_PORT, 3000)"
     )

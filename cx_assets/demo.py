@@ -27,6 +27,10 @@ from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.local_runs import PartitionRun, days_between, ensure_dagster_home, materialize_days
 
 DEMO_DAYS = 7
+#: The demo's week ends this many days before today (UTC): every day of it is past the
+#: emulator's analytics watermark (final, not provisional) and it sits at the recent end of the
+#: partitions, where a user looks first, next to the days the nightly schedules land.
+DEMO_END_DAYS_AGO = 2
 DEMO_IMPORT = "datatable_import_customer_tiers_platform"
 
 CONVERSATION_QUERIES = {
@@ -134,9 +138,20 @@ def run_line(result: dg.ExecuteInProcessResult) -> str:
     return f"run {result.run_id[:8]}: {'SUCCESS' if result.success else 'FAILURE'}"
 
 
-def demo_days() -> list[str]:
-    start = dt.date.fromisoformat(settings.start_date())
-    return days_between(start, start + dt.timedelta(days=DEMO_DAYS - 1))
+def demo_days(today: dt.date | None = None) -> list[str]:
+    """The days the demo lands: the `DEMO_DAYS` days ending `DEMO_END_DAYS_AGO` days before
+    `today` (UTC), none before the first partition (`CX_START_DATE`); a ValueError when the first
+    partition is later than the demo's last day."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    last = today - dt.timedelta(days=DEMO_END_DAYS_AGO)
+    first_partition = dt.date.fromisoformat(settings.start_date())
+    if first_partition > last:
+        raise ValueError(
+            f"CX_START_DATE={first_partition} is after the demo's last day {last}: unset it or "
+            "set an earlier date"
+        )
+    first = max(last - dt.timedelta(days=DEMO_DAYS - 1), first_partition)
+    return days_between(first, last)
 
 
 def run_conversations(env: dict[str, str], parallel: int, report: Report) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -39,7 +40,13 @@ EMULATOR_URL = f"http://{EMULATOR_HOST}:{EMULATOR_PORT}"
 EMULATOR_CLIENT_ID = "emulator-client"
 EMULATOR_CLIENT_SECRET = "emulator-secret"
 
-DEFAULT_START_DATE = "2024-01-01"
+#: First day of every daily partition set (conversations, CXone, data table snapshots, the report):
+#: `CX_START_DATE` (YYYY-MM-DD), default this many days before today (UTC). A short default keeps
+#: the partitions a new user sees to days that can have data (the demo lands the last week of
+#: them) instead of burying them under years of "Missing"; set `CX_START_DATE` to where your
+#: org's history starts before backfilling it.
+START_DATE_ENV = "CX_START_DATE"
+DEFAULT_START_DAYS_AGO = 90
 
 
 def data_dir() -> Path:
@@ -52,6 +59,22 @@ def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def default_start_date(today: dt.date | None = None) -> str:
+    """`DEFAULT_START_DAYS_AGO` days before `today` (default: today in UTC), as YYYY-MM-DD."""
+    today = today or dt.datetime.now(dt.UTC).date()
+    return (today - dt.timedelta(days=DEFAULT_START_DAYS_AGO)).isoformat()
+
+
 def start_date() -> str:
-    """First day of the daily partitions: `CX_START_DATE`, default 2024-01-01."""
-    return os.environ.get("CX_START_DATE") or DEFAULT_START_DATE
+    """First day of the daily partitions: `CX_START_DATE`, default 90 days before today (UTC).
+
+    A value that is not a date is a ValueError naming the variable, so the code location fails
+    to load with that message rather than with Dagster's parse error.
+    """
+    raw = os.environ.get(START_DATE_ENV, "").strip()
+    if not raw:
+        return default_start_date()
+    try:
+        return dt.date.fromisoformat(raw).isoformat()
+    except ValueError:
+        raise ValueError(f"{START_DATE_ENV}={raw!r} is not a date (YYYY-MM-DD)") from None
