@@ -152,8 +152,11 @@ def demo_outbound(env: dict[str, str], emulator_url: str) -> int:
         drift = defs.resolve_job_def("outbound_rules_drift_job").execute_in_process(
             instance=instance, run_config=QUIET, raise_on_error=False
         )
-        print(f"  drift check (outbound_rules_drift_job, hourly by schedule) — {run_line(drift)}")
-        ok &= _print_drift(drift) == [EDITOR["name"]]
+        print(
+            f"  drift check (outbound_rules_drift_job) — {run_line(drift)} (expected: a drifted "
+            "rule set fails the drift run)"
+        )
+        ok &= not drift.success and _print_drift(drift) == [EDITOR["name"]]
 
         print(
             "\nConflict: re-applying the repo while a colleague edits the same rule between our "

@@ -167,9 +167,9 @@ def demo_data_actions(env: dict[str, str], emulator_url: str) -> int:
         drift = defs.resolve_job_def("data_action_drift_job").execute_in_process(
             instance=instance, run_config=QUIET, raise_on_error=False
         )
-        print(f"  {run_line(drift)}")
+        print(f"  {run_line(drift)} (expected: a drifted rule fails the drift run)")
         drifted, _ = _drift_outcome(drift)
-        ok &= drift.success and drifted == [DRIFT_ACTION]
+        ok &= not drift.success and drifted == [DRIFT_ACTION]
     print_table(
         "Data action changes in the catalog's audit log", catalog_path, DATA_ACTION_AUDIT_SQL, []
     )

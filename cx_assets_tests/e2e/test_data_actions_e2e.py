@@ -3,7 +3,9 @@ If-Match (version + 1) and audited in the catalog, a second run changes nothing,
 writes nothing, a concurrent edit (409) of the conditions is reported and not overwritten while
 one of the name is kept with ours applied on top, a
 broken rule never reaches the server, and an out-of-band edit fails the drift check naming the
-editor from the vendor's audit log until the rule is applied again."""
+editor from the vendor's audit log until the rule is applied again. The drift checks are
+blocking: a drift fails the drift job's run (and an apply whose result still differs), a clean
+repo passes it, and a dry run only warns."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import yaml
 from cx_assets.defs.rules import ASSET_CHECKS, ASSETS, JOBS
 from cx_assets.defs.rules.assets import build_rule_asset
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO, build_drift_check
-from cx_assets.defs.rules.rule_files import RULES_DIR, asset_key_for
+from cx_assets.defs.rules.rule_files import KEY_PREFIX, RULES_DIR, asset_key_for
 from cx_assets.genesys.rules import load_rule, to_api
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline
 
@@ -131,7 +133,9 @@ def test_dry_run_shows_the_diff_and_writes_nothing(pipeline: Pipeline) -> None:
     assert "+++ repo" in metadata["diff"]
     assert _live(pipeline, DIFFERING).json() == before
     assert _audit_rows(pipeline) == []
-    assert not _drift(result).passed  # the dry run changed nothing: live still differs
+    drift = _drift(result)
+    assert not drift.passed  # the dry run changed nothing: live still differs
+    assert drift.severity == dg.AssetCheckSeverity.WARN and result.success  # asked to show it
 
 
 def test_a_concurrent_edit_of_the_conditions_is_reported_not_overwritten(
@@ -164,7 +168,8 @@ def test_a_concurrent_rename_is_kept_and_the_conditions_applied_on_top(pipeline:
             "path_prefix": f"/api/v2/dataactions/{DIFFERING}",
         }
     )
-    result = _apply(pipeline, DIFFERING)
+    result = _apply(pipeline, DIFFERING, raise_on_error=False)
+    assert not result.success  # applied, but live still differs from the repo: a person decides
     metadata = _metadata(result)
     assert (metadata["status"], metadata["conflicts_409"], metadata["put_attempts"]) == (
         "applied",
@@ -181,6 +186,40 @@ def test_a_concurrent_rename_is_kept_and_the_conditions_applied_on_top(pipeline:
     assert "(edited)" in str(drift.metadata["diff"].value)
 
 
+def _drift_job(pipeline: Pipeline) -> dg.ExecuteInProcessResult:
+    defs = dg.Definitions(
+        assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=JOBS, resources=pipeline.resources()
+    )
+    job = defs.resolve_job_def("data_action_drift_job")
+    return job.execute_in_process(instance=pipeline.instance, raise_on_error=False)
+
+
+def test_the_drift_job_passes_on_a_clean_repo_and_fails_on_a_drift(pipeline: Pipeline) -> None:
+    actions = [a for a in ASSETS if a.key.path[0] == KEY_PREFIX]
+    for asset in actions:  # every action made equal to the repo
+        dg.materialize(
+            [asset, _check(asset.key.path[-1])],
+            instance=pipeline.instance,
+            resources=pipeline.resources(),
+        )
+    clean = _drift_job(pipeline)
+    assert clean.success
+    assert {e.asset_key.path[-1] for e in clean.get_asset_check_evaluations() if e.passed} == {
+        a.key.path[-1] for a in actions
+    }
+    live = _live(pipeline, IDENTICAL)
+    httpx.put(
+        f"{pipeline.emulator.url}/api/v2/dataactions/{IDENTICAL}",
+        headers={"Authorization": f"Bearer {pipeline.token()}", "If-Match": live.headers["ETag"]},
+        json={"conditions": {"type": "NOT", "children": [live.json()["conditions"]]}},
+    ).raise_for_status()
+    drifted = _drift_job(pipeline)
+    assert not drifted.success
+    failed = [e for e in drifted.get_asset_check_evaluations() if not e.passed]
+    assert [e.asset_key.path[-1] for e in failed] == [IDENTICAL]
+    assert failed[0].severity == dg.AssetCheckSeverity.ERROR
+
+
 def test_drift_after_an_out_of_band_edit_names_the_editor_then_reapply_clears_it(
     pipeline: Pipeline,
 ) -> None:
@@ -194,13 +233,13 @@ def test_drift_after_an_out_of_band_edit_names_the_editor_then_reapply_clears_it
     )
     response.raise_for_status()
 
-    defs = dg.Definitions(
-        assets=ASSETS, asset_checks=ASSET_CHECKS, jobs=JOBS, resources=pipeline.resources()
-    )
-    job = defs.resolve_job_def("data_action_drift_job")
-    result = job.execute_in_process(instance=pipeline.instance)
+    result = _drift_job(pipeline)
     assert not result.get_asset_materialization_events(), "a drift run applies nothing"
-    assert result.success
+    assert not result.success  # a drifted rule is red at the run level
+    [failure] = result.get_step_failure_events()
+    assert "blocking asset check" in (
+        failure.step_failure_data.error.message if failure.step_failure_data.error else ""
+    )
     by_action = {e.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
     drift = by_action[DIFFERING]
     assert not drift.passed

@@ -3,7 +3,9 @@ emulator: apply with the live version (and a second run changes nothing), a dry 
 nothing, a concurrent edit of another part is kept while one of ours is reported and never
 overwritten (409 and the 400 "does not match the current version"), a file that does not fit
 the contact list or the data action contract is refused before any write, an out-of-band edit
-fails the drift check naming the editor from the audit API until the file is applied again."""
+fails the drift check naming the editor from the audit API until the file is applied again. The
+drift checks are blocking: a drift fails `outbound_rules_drift_job`'s run (and an apply whose
+result still differs from the file), a clean repo passes it, and a dry run only warns."""
 
 from __future__ import annotations
 
@@ -19,9 +21,10 @@ import yaml
 
 from cx_assets import settings
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
-from cx_assets.defs.rules.outbound_assets import build_outbound_asset
-from cx_assets.defs.rules.outbound_checks import build_outbound_drift_check
+from cx_assets.defs.rules.outbound_assets import build_outbound_asset, outbound_assets
+from cx_assets.defs.rules.outbound_checks import build_outbound_drift_check, outbound_drift_checks
 from cx_assets.defs.rules.outbound_files import OUTBOUND_DIR, OutboundFile
+from cx_assets.defs.rules.schedules import outbound_drift_job
 from cx_assets_tests.e2e.pipeline_testkit import Pipeline, running_pipeline
 
 RULE_SET_ID = "a1e50001-0000-4000-8000-000000000001"
@@ -58,14 +61,30 @@ def apply(
 
 
 def drift_only(pipeline: Pipeline, file: OutboundFile) -> dg.AssetCheckEvaluation:
+    """The drift check alone; its run fails exactly when the check fails (it is blocking)."""
     asset = build_outbound_asset(file)
     result = dg.materialize(
         [asset, build_outbound_drift_check(file)],
         selection=dg.AssetSelection.checks_for_assets(asset),
         instance=pipeline.instance,
         resources=pipeline.resources(api_mode="platform"),
+        raise_on_error=False,
     )
-    return check_of(result)
+    evaluation = check_of(result)
+    assert result.success == evaluation.passed
+    return evaluation
+
+
+def drift_job(pipeline: Pipeline) -> dg.ExecuteInProcessResult:
+    """`outbound_rules_drift_job` as the hourly schedule runs it, over every file in the repo."""
+    defs = dg.Definitions(
+        assets=outbound_assets(),
+        asset_checks=outbound_drift_checks(),
+        jobs=[outbound_drift_job],
+        resources=pipeline.resources(api_mode="platform"),
+    )
+    job = defs.resolve_job_def(outbound_drift_job.name)
+    return job.execute_in_process(instance=pipeline.instance, raise_on_error=False)
 
 
 def metadata_of(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
@@ -162,7 +181,9 @@ def test_dry_run_shows_the_diff_and_writes_nothing(platform: Pipeline) -> None:
     assert "Call back busy lines in ten minutes" in metadata["diff"]
     assert live(platform, "rule_set") == before
     assert puts(platform) == [] and audit_rows(platform) == []
-    assert not check_of(result).passed
+    drift = check_of(result)
+    assert not drift.passed  # live still differs, and says so
+    assert drift.severity == dg.AssetCheckSeverity.WARN and result.success  # asked to show it
 
 
 def test_a_concurrent_edit_of_another_part_is_kept_and_ours_applied_on_top(
@@ -172,7 +193,8 @@ def test_a_concurrent_edit_of_another_part_is_kept_and_ours_applied_on_top(
     platform.emulator.add_faults(
         {"kind": "concurrent_edit", "path_prefix": f"{PATHS['contact_list_filter']}/{FILTER_ID}"}
     )
-    result = apply(platform, FILTER_FILE)
+    result = apply(platform, FILTER_FILE, raise_on_error=False)
+    assert not result.success  # applied, but live still differs from the file: a person decides
     metadata = metadata_of(result)
     assert (metadata["status"], metadata["put_attempts"]) == ("applied", 2)
     assert metadata["kept_concurrent_edit_of"] == "name"
@@ -233,6 +255,21 @@ def test_drift_names_the_editor_from_the_audit_api_and_passes_after_reapply(
     reapplied = apply(platform, RULE_SET_FILE)
     assert metadata_of(reapplied)["status"] == "applied"
     assert check_of(reapplied).passed
+
+
+def test_the_drift_job_passes_on_a_clean_repo_and_fails_on_a_drift(platform: Pipeline) -> None:
+    for file in (RULE_SET_FILE, FILTER_FILE):
+        apply(platform, file)
+    clean = drift_job(platform)
+    assert clean.success
+    assert [e.passed for e in clean.get_asset_check_evaluations()] == [True, True]
+    admin_edit(platform, "contact_list_filter", {"/name": "Renamed by hand"})
+    drifted = drift_job(platform)
+    assert not drifted.success  # a drifted filter is red at the run level
+    failed = [e for e in drifted.get_asset_check_evaluations() if not e.passed]
+    assert [e.asset_key for e in failed] == [FILTER_FILE.key]
+    assert failed[0].severity == dg.AssetCheckSeverity.ERROR
+    assert failed[0].metadata["changed_by"].value == "Dana Okafor"
 
 
 def _write(tmp_path: Path, kind: str, document: dict[str, Any]) -> OutboundFile:

@@ -186,12 +186,14 @@ def privacy_export(
 
 submit_job = dg.define_asset_job(
     "privacy_submit_job",
+    metadata={"owners": ", ".join(OWNERS)},
     selection=[SUBMIT],
     description="Files one privacy request (a partition) with Genesys Cloud, exactly once; "
     "privacy_requests_sensor launches it for each dropped request file.",
 )
 download_job = dg.define_asset_job(
     "privacy_download_job",
+    metadata={"owners": ", ".join(OWNERS)},
     selection=[EXPORT],
     description="Downloads one completed privacy export, verified, and checks its audit trail; "
     "privacy_tracking_sensor launches it when the request completes.",

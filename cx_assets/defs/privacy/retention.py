@@ -9,6 +9,7 @@ The period is the run config's `retention_days`, else `CX_PRIVACY_RETENTION_DAYS
 import dagster as dg
 from pydantic import Field
 
+from cx_assets.defs.policies import OWNERS
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.flows.privacy_retention import DEFAULT_RETENTION_DAYS, RETENTION_ENV, apply_retention
 
@@ -59,6 +60,7 @@ def delete_expired_privacy_exports(
 
 @dg.job(
     name="privacy_retention_job",
+    metadata={"owners": ", ".join(OWNERS)},
     description="Deletes delivered privacy exports older than the retention period (run config "
     "retention_days, else CX_PRIVACY_RETENTION_DAYS, else 30 days): files first, then the "
     "audited catalog row. A failure names every export it could not delete. Owner: "
@@ -73,6 +75,7 @@ privacy_retention_schedule = dg.ScheduleDefinition(
     cron_schedule="45 2 * * *",
     execution_timezone="UTC",
     job=privacy_retention_job,
+    metadata={"owners": ", ".join(OWNERS)},
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="On by default, daily at 02:45 UTC: runs privacy_retention_job, which deletes "
     "delivered privacy exports older than the retention period (CX_PRIVACY_RETENTION_DAYS, "

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from cx_assets.defs.policies import OWNERS
 from cx_assets.defs.privacy.assets import SUBMIT, download_job, submit_job
 from cx_assets.defs.privacy.ledger import DagsterRunLedger, claim_tags
 from cx_assets.defs.privacy.partitions import privacy_requests
@@ -41,6 +42,7 @@ def _run_requests(launches: Sequence[Launch]) -> list[dg.RunRequest]:
     name="privacy_requests_sensor",
     job=submit_job,
     minimum_interval_seconds=15,
+    metadata={"owners": ", ".join(OWNERS)},
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="On by default, every 15 s: picks up privacy request files (YAML/JSON) dropped "
     "in <data root>/privacy/requests/, adds a partition per request and requests each one's "
@@ -73,6 +75,7 @@ def privacy_requests_sensor(
     name="privacy_tracking_sensor",
     job=download_job,
     minimum_interval_seconds=10,
+    metadata={"owners": ", ".join(OWNERS)},
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="On by default, every 10 s: follows filed privacy requests (polling with "
     "per-request backoff; signed callbacks in tutorial mode), records each status change as an "

@@ -196,6 +196,7 @@ def audit_chain_intact(catalog: CatalogResource) -> dg.AssetCheckResult:
 #: Run the audit check on its own (from the UI, or a schedule the lead may add).
 audit_chain_job = dg.define_asset_job(
     "audit_chain_job",
+    metadata={"owners": ", ".join(OWNERS)},
     selection=dg.AssetSelection.checks(audit_chain_intact),
     description="Verifies the catalog's audit hash chain (the audit_chain_intact check) without "
     "re-building any report; the check names the first broken entry. Launch it from the UI; "

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from cx_assets.defs.policies import TRANSIENT_RETRY
+from cx_assets.defs.policies import OWNERS, TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
 from cx_assets.flows.rules import DATA_ACTION_FLOW, AppliedRule, apply_rule_file
@@ -107,6 +107,7 @@ def build_rule_asset(path: Path) -> dg.AssetsDefinition:
         pool="genesys_api",
         kinds={"genesys", "yaml"},
         retry_policy=TRANSIENT_RETRY,
+        owners=OWNERS,
         description=f"Applies the repo's rules in {path.name} to data action {path.stem} "
         "(validated first; If-Match; dry_run in run config shows the diff only).",
         metadata={"rule_file": str(path), "action_id": path.stem},

@@ -1,7 +1,8 @@
 """Drift: does the live data action still equal the repo's rule? Names who changed it if not.
 
 A separate asset check (not a result of the apply), so the drift schedule can evaluate it
-without applying anything; it also runs right after each apply. The comparison itself is
+without applying anything; it also runs right after each apply. It is blocking: a drift fails
+the run (`drift_severity.py`; a dry run only warns). The comparison itself is
 `flows.rules.drift_of_rule_file`; this module turns it into the check's result.
 """
 
@@ -12,22 +13,31 @@ import dagster as dg
 
 from cx_assets.defs.resources import GenesysCloudResource
 from cx_assets.defs.rules.assets import diff_markdown
+from cx_assets.defs.rules.drift_severity import drift_severity
 from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
 from cx_assets.flows.rules import DATA_ACTION_FLOW, drift_of_rule_file
 
 LIVE_MATCHES_REPO = "live_matches_repo"
 
 
-def evaluate_drift(path: Path, genesys: GenesysCloudResource) -> dg.AssetCheckResult:
+def evaluate_drift(
+    path: Path,
+    genesys: GenesysCloudResource,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetCheckResult:
     drift = drift_of_rule_file(partial(genesys.api_client, flow=DATA_ACTION_FLOW), path)
     if drift.rule is None or drift.report is None:
         return dg.AssetCheckResult(
-            passed=False, description=str(drift.invalid), metadata={"rule_file": str(path)}
+            passed=False,
+            severity=severity,
+            description=str(drift.invalid),
+            metadata={"rule_file": str(path)},
         )
     rule, report = drift.rule, drift.report
     last = report.last_change
     return dg.AssetCheckResult(
         passed=not report.drifted,
+        severity=severity,
         description=report.summary(),
         metadata={
             "action_id": rule.action_id,
@@ -41,14 +51,21 @@ def evaluate_drift(path: Path, genesys: GenesysCloudResource) -> dg.AssetCheckRe
 
 
 def build_drift_check(path: Path) -> dg.AssetChecksDefinition:
+    key = asset_key_for(path)
+
     @dg.asset_check(
-        asset=asset_key_for(path),
+        asset=key,
         name=LIVE_MATCHES_REPO,
-        description=f"Fails when live data action {path.stem} differs from {path.name}, "
-        "naming the diff and who changed it (vendor audit log).",
+        blocking=True,
+        description=f"Fails (and fails its run) when live data action {path.stem} differs from "
+        f"{path.name}, naming the diff and who changed it (vendor audit log). Runs in "
+        "data_action_drift_job (hourly schedule, and on each data.action.updated event) and "
+        "after every apply; in a dry run a drift only warns.",
     )
-    def _drift(genesys: GenesysCloudResource) -> dg.AssetCheckResult:
-        return evaluate_drift(path, genesys)
+    def _drift(
+        context: dg.AssetCheckExecutionContext, genesys: GenesysCloudResource
+    ) -> dg.AssetCheckResult:
+        return evaluate_drift(path, genesys, drift_severity(context, key))
 
     return _drift
 

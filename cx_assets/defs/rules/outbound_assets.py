@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from cx_assets.defs.policies import TRANSIENT_RETRY
+from cx_assets.defs.policies import OWNERS, TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.defs.rules.outbound_files import OutboundFile, outbound_files
 from cx_assets.flows.rules_outbound import FLOW, AppliedOutbound, apply_outbound_file
@@ -113,6 +113,7 @@ def build_outbound_asset(file: OutboundFile) -> dg.AssetsDefinition:
         pool="genesys_api",
         kinds={"genesys", "yaml"},
         retry_policy=TRANSIENT_RETRY,
+        owners=OWNERS,
         description=f"Applies {file.path.name} to the Genesys Cloud outbound {label} it names: "
         "validated against the contact list and data action contracts first, written with the "
         "live version (a colleague's concurrent edit of the same part is reported, never "

@@ -2,7 +2,8 @@
 
 A separate asset check, so the hourly drift schedule evaluates it without applying anything;
 who changed it and when come from the audit API (`POST /api/v2/audits/query`, polled, read by
-cursor) and go into the check's metadata.
+cursor) and go into the check's metadata. It is blocking: a drift fails the run
+(`drift_severity.py`; a dry run only warns).
 """
 
 from functools import partial
@@ -11,6 +12,7 @@ import dagster as dg
 
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
+from cx_assets.defs.rules.drift_severity import drift_severity
 from cx_assets.defs.rules.outbound_assets import diff_markdown, require_platform
 from cx_assets.defs.rules.outbound_files import OutboundFile, outbound_files
 from cx_assets.flows.rules_outbound import FLOW, drift_of_outbound_file
@@ -19,7 +21,10 @@ from cx_assets.genesys.rules.platform import LABELS
 
 
 def evaluate_outbound_drift(
-    file: OutboundFile, genesys: GenesysCloudResource, catalog: CatalogResource
+    file: OutboundFile,
+    genesys: GenesysCloudResource,
+    catalog: CatalogResource,
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetCheckResult:
     require_platform(genesys)
     result = drift_of_outbound_file(
@@ -27,12 +32,16 @@ def evaluate_outbound_drift(
     )
     if result.drift is None:
         return dg.AssetCheckResult(
-            passed=False, description=str(result.invalid), metadata={"rule_file": str(file.path)}
+            passed=False,
+            severity=severity,
+            description=str(result.invalid),
+            metadata={"rule_file": str(file.path)},
         )
     drift = result.drift
     last = drift.last_change
     return dg.AssetCheckResult(
         passed=not drift.drifted,
+        severity=severity,
         description=drift.summary(),
         metadata={
             "rule_file": str(file.path),
@@ -52,11 +61,18 @@ def build_outbound_drift_check(file: OutboundFile) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=file.key,
         name=LIVE_MATCHES_REPO,
-        description=f"Fails when the live outbound {LABELS[file.kind]} differs from "
-        f"{file.path.name}, naming what differs and who changed it when (Genesys audit API).",
+        blocking=True,
+        description=f"Fails (and fails its run) when the live outbound {LABELS[file.kind]} "
+        f"differs from {file.path.name}, naming what differs and who changed it when (Genesys "
+        "audit API). Runs in outbound_rules_drift_job and after every apply (platform mode "
+        "only); in a dry run a drift only warns.",
     )
-    def _drift(genesys: GenesysCloudResource, catalog: CatalogResource) -> dg.AssetCheckResult:
-        return evaluate_outbound_drift(file, genesys, catalog)
+    def _drift(
+        context: dg.AssetCheckExecutionContext,
+        genesys: GenesysCloudResource,
+        catalog: CatalogResource,
+    ) -> dg.AssetCheckResult:
+        return evaluate_outbound_drift(file, genesys, catalog, drift_severity(context, file.key))
 
     return _drift
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from cx_assets.defs.policies import OWNERS
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.defs.rules.checks import LIVE_MATCHES_REPO
 from cx_assets.defs.rules.rule_files import asset_key_for, rule_files
@@ -75,9 +76,12 @@ def process_events(
     name="data_action_events_sensor",
     job=drift_job,
     minimum_interval_seconds=15,
+    metadata={"owners": ", ".join(OWNERS)},
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Runs the drift check of a data action as soon as the webhook receiver records a "
-    "data.action.updated event for it (one run per event).",
+    description="On by default, every 15 s: runs the drift check of a data action as soon as the "
+    "webhook receiver records a data.action.updated event for it (one run of "
+    "data_action_drift_job per event; the run fails if the action drifted). With no events it "
+    "starts nothing, so it is safe with the emulator.",
 )
 def data_action_events_sensor(
     context: dg.SensorEvaluationContext, catalog: CatalogResource
