@@ -22,12 +22,14 @@ from cx_assets.catalog.queries import query
 from cx_assets.flows.context import ProgressLog, Target
 from cx_assets.flows.datatables_history import check_snapshot_day
 from cx_assets.flows.datatables_names import resolve_table_id
+from cx_assets.flows.datatables_progress import RowCounting, watching
 from cx_assets.flows.datatables_snapshot import (
     SnapshotResult,
     SnapshotRun,
     base_record,
     record_snapshot,
 )
+from cx_assets.flows.progress import TransferProgress
 from cx_assets.genesys.datatables.declarations import ImportDeclaration
 from cx_assets.genesys.datatables.imports import (
     ImportOutcome,
@@ -36,6 +38,7 @@ from cx_assets.genesys.datatables.imports import (
     import_rows,
     verify_rows,
 )
+from cx_assets.genesys.datatables.platform_schema import describe_table
 from cx_assets.genesys.datatables.rows import check_source_columns, validate_rows
 from cx_assets.genesys.datatables.source_paths import resolve_source
 from cx_assets.genesys.datatables.tutorial import DataTablesClient
@@ -67,16 +70,22 @@ def snapshot_table(
     run_id: str,
     target: Target,
     log: ProgressLog,
+    table_name: str = "",
 ) -> SnapshotResult:
     """Read `table_id` whole (tutorial mode), write it as the day's Parquet file and record it.
+    `table_name` (the name the partition key shows) names the table in progress lines.
 
     Refuses (`SnapshotDayRefused`, before any request) a `day` the snapshot would not show."""
     run = SnapshotRun(day, run_id, target, dt.datetime.now(dt.UTC), "tutorial")
     check_snapshot_day(dt.date.fromisoformat(day), now=run.started)
-    log.info(f"Snapshot of data table {table_id} for {day} from {target.description}")
+    label = describe_table(table_name, table_id)
+    log.info(f"Snapshot of {label} for {day} from {target.description}")
+    progress = TransferProgress(log, f"Snapshot of {label}", unit="request")
     with client_factory() as client:
-        snap = client.snapshot(table_id)
+        with watching(progress, client.api.stats.as_dict, count_requests=True):
+            snap = client.snapshot(table_id)
         stats = client.api.stats.as_dict()
+    done = progress.finish()
     columns = [SnapshotColumn(c.name, c.type, c.is_primary_key) for c in snap.schema.columns]
     path = snapshot_path(layout, table_id, day)
     written = write_snapshot(path, snap.rows, [(c.name, c.type) for c in columns])
@@ -90,6 +99,7 @@ def snapshot_table(
         "etag": snap.etag,
         "pages": snap.pages,
         "restarts": snap.restarts,
+        "seconds": done.seconds,
     }
     record = base_record(
         layout,
@@ -112,6 +122,7 @@ def snapshot_table(
         stats=stats,
         written=written,
         details=details,
+        columns=columns,
     )
 
 
@@ -203,21 +214,25 @@ def run_import(
         f"Import {declaration.name}: {len(source.rows)} row(s) into data table "
         f"{declaration.table_label} on {target.description}"
     )
+    progress = TransferProgress(log, f"Import {declaration.name}", unit="row")
     with client_factory() as client:
         table_id = declaration.table_id or resolve_table_id(declaration, client.list_tables())
         schema = client.get_schema(table_id)
         check_source_columns(source.columns, schema, source.column_types)
         validation = validate_rows(source.rows, schema, row_numbers=source.row_numbers)
         with exclusive(layout.root, f"datatable-{table_id}"):
-            outcome = import_rows(
-                client,
-                table_id,
-                validation.valid,
-                ImportSettings(
-                    chunk_size=declaration.chunk_size,
-                    max_chunk=max(300, declaration.chunk_size),
-                ),
-            )
+            progress.start(items=len(validation.valid))
+            with watching(progress, client.api.stats.as_dict, count_requests=False):
+                outcome = import_rows(
+                    RowCounting(client, progress),
+                    table_id,
+                    validation.valid,
+                    ImportSettings(
+                        chunk_size=declaration.chunk_size,
+                        max_chunk=max(300, declaration.chunk_size),
+                    ),
+                )
+            progress.finish()
             refused = {r.row_number for r in outcome.rejected}
             accepted = [row for row in validation.valid if row.row_number not in refused]
             verification = verify_rows(client.snapshot(table_id), accepted)

@@ -17,13 +17,16 @@ from contextlib import AbstractContextManager
 from cx_assets.flows.context import ProgressLog, Target
 from cx_assets.flows.datatables import quarantine_rows
 from cx_assets.flows.datatables_history import check_snapshot_day
+from cx_assets.flows.datatables_progress import watching
 from cx_assets.flows.datatables_snapshot import (
     SnapshotResult,
     SnapshotRun,
     base_record,
     record_snapshot,
 )
+from cx_assets.flows.progress import TransferProgress
 from cx_assets.genesys.datatables.platform import DataTablesPlatformClient, PlatformTable
+from cx_assets.genesys.datatables.platform_schema import describe_table
 from cx_assets.lake.datatable_columns import SnapshotColumn
 from cx_assets.lake.datatables import (
     describe_file,
@@ -39,7 +42,7 @@ PlatformClientFactory = Callable[[], AbstractContextManager[DataTablesPlatformCl
 
 def snapshot_columns(table: PlatformTable) -> list[SnapshotColumn]:
     """The table's properties as snapshot columns, in the file's order (`key` first)."""
-    return [SnapshotColumn(c.name, c.type, c.is_key) for c in table.columns.columns]
+    return [SnapshotColumn(c.name, c.type, c.is_key, c.title) for c in table.columns.columns]
 
 
 def snapshot_platform_table(
@@ -51,18 +54,26 @@ def snapshot_platform_table(
     run_id: str,
     target: Target,
     log: ProgressLog,
+    table_name: str = "",
 ) -> SnapshotResult:
     """Export `table_id` into the day's Parquet file, quarantine what would not type, record it.
+    `table_name` (the name the partition key shows) names the table in progress lines until
+    the server's own name is known.
 
     Refuses (`SnapshotDayRefused`, before any request) a `day` the snapshot would not show."""
     run = SnapshotRun(day, run_id, target, dt.datetime.now(dt.UTC), "platform")
     check_snapshot_day(dt.date.fromisoformat(day), now=run.started)
-    log.info(f"Snapshot of data table {table_id} for {day} from {target.description}")
+    label = describe_table(table_name, table_id)
+    log.info(f"Snapshot of {label} for {day} from {target.description}")
     path = snapshot_path(layout, table_id, day)
+    progress = TransferProgress(log, f"Snapshot of {label}", unit="request")
     with client_factory() as client:
-        table = client.get_table(table_id)
-        export = client.export_table(table, path)
+        with watching(progress, client.api.stats.as_dict, count_requests=True):
+            table = client.get_table(table_id)
+            progress.what = f"Snapshot of {table.describe()} (export job)"
+            export = client.export_table(table, path)
         stats = client.api.stats.as_dict()
+    done = progress.finish()
     quarantine_file = snapshot_quarantine_path(layout, table_id, day)
     if export.quarantined:
         written_q = write_quarantine(quarantine_file, quarantine_rows(export.quarantined))
@@ -80,10 +91,12 @@ def snapshot_platform_table(
     written = describe_file(path, export.rows)
     columns = snapshot_columns(table)
     details = {
+        "table_description": table.description or "none given in Genesys",
         "export_job_id": export.job_id,
         "records_processed": export.records_processed,
         "export_csv_bytes": export.csv_bytes,
         "download_attempts": export.attempts,
+        "seconds": done.seconds,
     }
     record = base_record(
         layout,
@@ -109,4 +122,5 @@ def snapshot_platform_table(
         stats=stats,
         written=written,
         details=details,
+        columns=columns,
     )

@@ -29,6 +29,8 @@ from cx_assets.flows.datatables_platform_plan import (
     plan_import,
     verify_import,
 )
+from cx_assets.flows.datatables_progress import watching
+from cx_assets.flows.progress import TransferProgress
 from cx_assets.genesys.datatables.declarations import ImportDeclaration
 from cx_assets.genesys.datatables.imports import Verification
 from cx_assets.genesys.datatables.platform import (
@@ -107,10 +109,22 @@ def run_platform_import(
             row_numbers=source.row_numbers,
             max_rows=client.settings.max_rows,
         )
-        with exclusive(layout.root, f"datatable-{table.id}"):
+        progress = TransferProgress(log, f"Import {declaration.name}", unit="row")
+        with (
+            exclusive(layout.root, f"datatable-{table.id}"),
+            watching(progress, client.api.stats.as_dict, count_requests=False),
+        ):
             plan, result, verification = _import_locked(
-                client, layout, table, validation.valid, validation.valid_row_numbers, mode, log
+                client,
+                layout,
+                table,
+                validation.valid,
+                validation.valid_row_numbers,
+                mode,
+                log,
+                progress,
             )
+        progress.finish()
         stats = client.api.stats.as_dict()
     refused = _server_refused(plan, result)
     refused_rows = {r.row_number for r in refused}
@@ -140,10 +154,14 @@ def _import_locked(
     row_numbers: list[int],
     mode: str,
     log: ProgressLog,
+    progress: TransferProgress,
 ) -> tuple[ImportPlan, ImportResult | None, Verification]:
-    """Export, plan, send, export again: one table, one import job at most."""
+    """Export, plan, send, export again: one table, one import job at most. `progress` says
+    which of the three it is at and counts the rows sent once the job has ended."""
     key, names = table.columns.key.name, list(table.columns.names)
+    name = progress.what
     with discard_on_exit(layout.staging_dir()) as work:
+        progress.what = f"{name}: exporting {table.describe()} to compare"
         before = client.export_table(table, work / "before.parquet")
         current, stored = _rows_under(before.parquet, key, [row[key] for row in valid])
         plan = plan_import(
@@ -161,14 +179,18 @@ def _import_locked(
         if plan.send or plan.deleted:
             csv_path = work / "import.csv"
             write_import_csv(plan.send, table.columns, csv_path)
+            progress.what = f"{name}: import job of {len(plan.send)} row(s) into {table.describe()}"
+            progress.start(items=len(plan.send))
             try:
                 result = client.import_csv(table, csv_path, mode)
             except ImportJobFailed as exc:
                 if not exc.result.failures:  # the job itself failed, not its rows
                     raise
                 result = exc.result  # every row refused: the table is unchanged
+            progress.advance(bytes=0, items=len(plan.send))
         else:
             log.info(f"{table.describe()}: already holds every row as given; nothing sent")
+        progress.what = f"{name}: reading {table.describe()} back"
         after = client.export_table(table, work / "after.parquet")
         expected = dict(plan.expected)
         for failure in _server_refused(plan, result):
@@ -182,6 +204,7 @@ def _import_locked(
             exact=exact,
             unexpected=_keys_outside(after.parquet, key, list(expected)) if exact else (),
         )
+    progress.what = name  # the closing line names the import, not the last phase
     return plan, result, verification
 
 

@@ -66,8 +66,11 @@ def record_snapshot(
     stats: dict[str, Any],
     written: WrittenFile,
     details: dict[str, Any],
+    columns: list[SnapshotColumn] | None = None,
 ) -> SnapshotResult:
-    """Register `record`, refresh the table's view, and return the step's result."""
+    """Register `record`, refresh the table's view, and return the step's result. `columns`
+    (the step's own, with what the catalog does not keep, such as titles) default to the
+    record's."""
     catalog = layout.catalog_path
     earlier = snapshot_for(catalog, record.table_id, run.day) or previous_snapshot(
         catalog, record.table_id, run.day
@@ -78,7 +81,7 @@ def record_snapshot(
     return SnapshotResult(
         table_id=record.table_id,
         table_name=record.table_name,
-        columns=[SnapshotColumn.from_record(c) for c in record.columns],
+        columns=columns or [SnapshotColumn.from_record(c) for c in record.columns],
         rows_served=rows_served,
         written=written,
         view=view,

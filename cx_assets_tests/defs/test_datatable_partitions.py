@@ -1,5 +1,6 @@
 """Contract: a table's partition key shows its name and keeps its id readable whatever the name
-holds (Dagster's forbidden characters, the multi-key delimiter, brackets, great length)."""
+holds (Dagster's forbidden characters, the multi-key delimiter, brackets, great length); a key
+the discovery sensor did not write (typed into "Add partition") is refused naming the sensor."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import dagster as dg
 import pytest
 
 from cx_assets.defs.datatables.partitions import (
+    UnknownTableKey,
     snapshot_partition_key,
+    snapshot_table_id,
     table_id_of,
+    table_name_of,
     table_partition_key,
 )
 
@@ -34,3 +38,19 @@ def test_the_key_carries_a_clean_name_and_the_id(name: str, key: str) -> None:
 
 def test_a_bare_id_from_before_names_reads_as_itself() -> None:
     assert table_id_of(ID) == ID
+
+
+@pytest.mark.parametrize("key", ["Made Up Table", ID, "orders", ""])
+def test_a_key_discovery_did_not_write_is_refused_naming_the_sensor(key: str) -> None:
+    with pytest.raises(UnknownTableKey) as refused:
+        snapshot_table_id(key)
+    message = str(refused.value)
+    assert repr(key) in message and "genesys_datatables_discovery" in message
+    assert "'Add partition' is not a table" in message
+
+
+def test_a_discovered_key_gives_its_id_and_its_name() -> None:
+    key = table_partition_key(ID, "Customer Tiers")
+    assert snapshot_table_id(key) == ID
+    assert table_name_of(key) == "Customer Tiers"
+    assert table_name_of(f"[{ID}]") == "" and table_name_of("no brackets") == ""

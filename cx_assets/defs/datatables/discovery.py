@@ -14,7 +14,13 @@ from typing import Protocol
 
 import dagster as dg
 
-from cx_assets.defs.datatables.partitions import datatable_ids, table_id_of, table_partition_key
+from cx_assets.defs.datatables.partitions import (
+    DISCOVERY_SENSOR,
+    datatable_ids,
+    table_id_of,
+    table_partition_key,
+)
+from cx_assets.defs.policies import OWNERS
 from cx_assets.defs.resources import GenesysCloudResource
 
 
@@ -61,11 +67,21 @@ def add_table_partitions(instance: dg.DagsterInstance, genesys: GenesysCloudReso
 
 
 @dg.sensor(
-    name="genesys_datatables_discovery",
+    name=DISCOVERY_SENSOR,
     minimum_interval_seconds=600,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Lists the org's data tables and adds new ones to the snapshot partitions "
-    "(keys are `<table name> [<table id>]`; a renamed table moves to its new name).",
+    # owners= on schedules and sensors is a beta parameter in Dagster 1.13 (a BetaWarning at
+    # every start): the owner goes in metadata and the description instead.
+    metadata={"owners": ", ".join(OWNERS)},
+    description="Running by default, every 10 minutes. Lists the org's Genesys data tables and "
+    "makes each one a table partition of genesys_datatable_snapshot, named as people know it: "
+    "`<table name> [<table id>]`. A renamed table moves to a key with its new name; a deleted "
+    "table keeps its key, so its history stays browsable. It launches no runs (the schedule "
+    "genesys_datatables_daily snapshots the tables). This is the only way tables become "
+    "partitions: a key typed into 'Add partition' is not a table and its run fails. A failed "
+    "tick means the table listing could not be read (credentials, permission "
+    "architect:datatable:view, or the API is down). "
+    f"Owners: {', '.join(OWNERS)}.",
 )
 def datatables_discovery_sensor(
     context: dg.SensorEvaluationContext, genesys: GenesysCloudResource

@@ -21,8 +21,9 @@ from cx_assets.catalog.datatable_imports import ImportRecord
 from cx_assets.defs.datatables import import_checks as checks
 from cx_assets.defs.datatables.import_failures import INPUT_ERRORS, input_failure, rules_for
 from cx_assets.defs.datatables.import_files import imports_dir
+from cx_assets.defs.datatables.import_timing import seconds
 from cx_assets.defs.datatables.platform_imports import materialize_platform_import
-from cx_assets.defs.policies import TRANSIENT_RETRY
+from cx_assets.defs.policies import OWNERS, TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import run_import
 from cx_assets.flows.datatables_names import TableNotFound
@@ -119,7 +120,26 @@ def _metadata(
         "requests": int(stats.get("requests", 0)),
         "retries": int(stats.get("retries", 0)),
         "throttled_429": int(stats.get("throttled", 0)),
+        "seconds": seconds(record),
     }
+
+
+def import_description(declaration: ImportDeclaration, source: str) -> str:
+    """The declaration's own words, then what the asset does, for the person in the UI."""
+    what = (
+        f"Imports {source} into Genesys data table {declaration.table_label} "
+        f"({declaration.mode}), declared in {_file_name(declaration)}. "
+        "Runs only when materialised (no schedule). Idempotent: a re-run sends only what "
+        "changed. Rows the table would refuse go to quarantine with row number, field and "
+        "reason; the checks prove the table holds every valid row (import_verified) and every "
+        "source row is imported or quarantined (nothing_lost). Rows, quarantined rows, "
+        "requests, 429s and seconds of each run are charted on the Plots tab."
+    )
+    return f"{declaration.description}\n\n{what}" if declaration.description else what
+
+
+def _file_name(declaration: ImportDeclaration) -> str:
+    return declaration.declared_in.name if declaration.declared_in else "its YAML file"
 
 
 def _check_specs(name: str) -> list[dg.AssetCheckSpec]:
@@ -127,13 +147,14 @@ def _check_specs(name: str) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             checks.IMPORT_VERIFIED,
             asset=name,
-            description="Read back: every valid row is in the table with the values sent.",
+            description="Read back after the import: every valid row is in the table with the "
+            "values sent. A failure lists the first missing or different keys.",
         ),
         dg.AssetCheckSpec(
             checks.NOTHING_LOST,
             asset=name,
             description="Rows in the source file (its physical rows) = rows imported + rows "
-            "quarantined.",
+            "quarantined: no row was silently dropped. A failure says how many are unaccounted.",
         ),
     ]
 
@@ -151,8 +172,8 @@ def build_import_asset(declaration: ImportDeclaration) -> dg.AssetsDefinition:
         kinds={"genesys", "duckdb"},
         retry_policy=TRANSIENT_RETRY,
         check_specs=_check_specs(name),
-        description=declaration.description
-        or f"Upserts {source} into data table {declaration.table_label}.",
+        description=import_description(declaration, source),
+        owners=OWNERS,
         metadata={"table": declaration.table_label, "source": source, "mode": declaration.mode},
     )
     def _import(
@@ -173,7 +194,9 @@ def build_broken_import_asset(path: Path, error: str, name: str) -> dg.AssetsDef
         pool="genesys_api",
         kinds={"genesys", "duckdb"},
         check_specs=_check_specs(name),
-        description=f"Import declaration {path.name} does not load: {error}",
+        owners=OWNERS,
+        description=f"Import declaration {path.name} does not load, so this import cannot run "
+        f"until the file is fixed (materialising it fails with this message): {error}",
         metadata={"declaration_file": str(path), "error": error},
     )
     def _broken(context: dg.AssetExecutionContext) -> dg.MaterializeResult:

@@ -44,6 +44,38 @@ def table_id_of(key: str) -> str:
     return found.group(1) if found else key
 
 
+#: The sensor that adds every table of the org as a key (see discovery.py).
+DISCOVERY_SENSOR = "genesys_datatables_discovery"
+HOW_TO_ADD_TABLES = (
+    f"Tables become partitions only through the sensor {DISCOVERY_SENSOR} (running by default, "
+    "every 10 minutes; Automation > Sensors shows its last tick): it adds every table of the org "
+    "as `<table name> [<table id>]`. A key typed into 'Add partition' is not a table. Create the "
+    "table in Genesys Cloud (Architect > Data Tables) and it appears at the sensor's next tick."
+)
+
+
+class UnknownTableKey(ValueError):
+    """A table partition key that names no table discovery found (typed by hand, say)."""
+
+
+def snapshot_table_id(key: str) -> str:
+    """The table id of a key the discovery sensor wrote, `<name> [<id>]`; anything else (a key
+    made up in the UI's 'Add partition', a bare id from before names) is `UnknownTableKey`
+    naming the key and how tables are added, raised before any request."""
+    found = _KEY.fullmatch(key)
+    if found is None:
+        raise UnknownTableKey(
+            f"Table partition {key!r} names no data table discovery found: {HOW_TO_ADD_TABLES}"
+        )
+    return found.group(1)
+
+
+def table_name_of(key: str) -> str:
+    """The table name a key shows (`Customer Tiers [id]` -> `Customer Tiers`); "" if none."""
+    found = _KEY.fullmatch(key)
+    return key[: found.start(1) - 1].strip() if found else ""
+
+
 def snapshot_partition_key(table_key: str, day: str) -> str:
     """The multi-partition key string for one table key on one day (e.g. for the CLI)."""
     return str(dg.MultiPartitionKey({DATE_DIM: day, TABLE_DIM: table_key}))

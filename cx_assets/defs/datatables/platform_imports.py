@@ -8,6 +8,7 @@ import dagster as dg
 
 from cx_assets.defs.datatables import import_checks as checks
 from cx_assets.defs.datatables.import_failures import INPUT_ERRORS, input_failure, rules_for
+from cx_assets.defs.datatables.import_timing import seconds
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables_names import TableNotFound
 from cx_assets.flows.datatables_platform_import import PlatformImportRun, run_platform_import
@@ -86,4 +87,5 @@ def _metadata(run: PlatformImportRun) -> dict[str, Any]:
         "requests": int(stats.get("requests", 0)),
         "retries": int(stats.get("retries", 0)),
         "throttled_429": int(stats.get("throttled", 0)),
+        "seconds": seconds(record),
     }
