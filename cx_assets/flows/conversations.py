@@ -36,8 +36,11 @@ from cx_assets.flows.conversations_platform import (
     publish_platform_day,
 )
 from cx_assets.flows.crashpoints import crashpoint
+from cx_assets.flows.progress import ProgressSummary, TransferProgress
+from cx_assets.genesys.conversations.models import Manifest
 from cx_assets.genesys.conversations.tutorial import (
     ConversationExportClient,
+    DownloadedFile,
     ExportError,
     export_day,
 )
@@ -71,6 +74,13 @@ class ExportedDay:
 
     record: VerifiedExport
     raw_dir: Path
+    #: How the download went: files, bytes, records, seconds since the manifest, rates.
+    progress: ProgressSummary | None = None
+
+
+def download_progress(log: ProgressLog, day: dt.date) -> TransferProgress:
+    """The tutorial export's progress: manifest files done of total, bytes, rate, ETA."""
+    return TransferProgress(log, f"{day} export", unit="file", record_unit="record")
 
 
 def export_day_to_raw(
@@ -81,11 +91,16 @@ def export_day_to_raw(
     target: Target,
     run_id: str,
     log: ProgressLog,
+    progress: TransferProgress | None = None,
 ) -> ExportedDay:
     """`_export_day_to_raw` holding the day's lock: one attempt of a day at a time, and what a
-    crashed attempt left in staging is removed first."""
+    crashed attempt left in staging is removed first. Progress lines go to `log` through
+    `progress` (default `download_progress`)."""
+    progress = progress or download_progress(log, day)
     with owned_work(layout, partition_owner(day)):
-        return _export_day_to_raw(export_client, layout, day, target=target, run_id=run_id, log=log)
+        return _export_day_to_raw(
+            export_client, layout, day, target=target, run_id=run_id, log=log, progress=progress
+        )
 
 
 def _export_day_to_raw(
@@ -96,6 +111,7 @@ def _export_day_to_raw(
     target: Target,
     run_id: str,
     log: ProgressLog,
+    progress: TransferProgress,
 ) -> ExportedDay:
     """Create the day's export, wait for it, download and verify every manifest file into a
     staging folder, then replace `raw/genesys/conversations/<day>/` with it in one rename.
@@ -110,9 +126,19 @@ def _export_day_to_raw(
         discard_on_exit(layout.staging_dir()) as parse_staging,
         FilePreparer(day, parse_staging, log=log) as preparer,
     ):
+
+        def on_manifest(manifest: Manifest) -> None:
+            progress.start(items=len(manifest.files), bytes=sum(f.size for f in manifest.files))
+
+        def on_file(done: DownloadedFile) -> None:
+            preparer.on_file(done)
+            progress.advance(bytes=done.manifest.size, records=done.manifest.recordCount or 0)
+
         try:
             with export_client() as client:
-                result = export_day(client, day, staging / FILES_DIR, on_file=preparer.on_file)
+                result = export_day(
+                    client, day, staging / FILES_DIR, on_file=on_file, on_manifest=on_manifest
+                )
                 stats = client.api.stats.as_dict()
         except (ApiError, ExportError) as exc:
             record_failure(
@@ -135,11 +161,12 @@ def _export_day_to_raw(
         parsed = preparer.publish(record, layout.prepared_dir(SOURCE, DATASET, partition_key))
         record.save(staging)
         replace_dir(staging, raw_dir)
+    summary = progress.finish()
     log.info(
         f"export {record.export_id}: {len(record.files)} file(s), {record.bytes} bytes verified"
         + ("; its files were parsed while it downloaded" if parsed else "")
     )
-    return ExportedDay(record, raw_dir)
+    return ExportedDay(record, raw_dir, summary)
 
 
 # -- normalise --------------------------------------------------------------------------------

@@ -26,9 +26,10 @@ from cx_assets.flows.conversations_prepared import (
     take_prepared,
 )
 from cx_assets.flows.crashpoints import crashpoint
+from cx_assets.flows.progress import TransferProgress
 from cx_assets.genesys.conversations.platform import DetailsJobError, DetailsJobsClient
 from cx_assets.genesys.conversations.platform_endpoints import results_path
-from cx_assets.genesys.conversations.platform_models import DayResults
+from cx_assets.genesys.conversations.platform_models import DayResults, PageFile
 from cx_assets.genesys.conversations.verified import FILES_DIR, VerifiedExport, VerifiedFileEntry
 from cx_assets.http.errors import ApiError
 from cx_assets.lake.atomic import discard_on_exit, publish_dir, replace_dir
@@ -57,6 +58,12 @@ def partition_owner(day: dt.date) -> str:
 DetailsClientFactory = Callable[[], AbstractContextManager[DetailsJobsClient]]
 
 
+def paging_progress(log: ProgressLog, day: dt.date) -> TransferProgress:
+    """The details job's progress: pages and conversations so far, bytes and rate (the total
+    is unknown until the last page hands back no cursor)."""
+    return TransferProgress(log, f"{day} details job", unit="page", record_unit="conversation")
+
+
 def export_platform_day(
     client_factory: DetailsClientFactory,
     layout: DataLayout,
@@ -67,13 +74,17 @@ def export_platform_day(
     log: ProgressLog,
     prepare: bool = True,
     memory_limit: str = PREPARE_MEMORY_LIMIT,
+    progress: TransferProgress | None = None,
 ) -> tuple[VerifiedExport, Path]:
     """Run the day's details job into a staging folder, then replace the day's raw folder.
 
     With `prepare`, the pages are normalised as they land and the tables left for the lake step
     (`flows/conversations_prepared.py`). An `ApiError` or `DetailsJobError` is audited in the
     catalog (actor `run_id`) and re-raised; the previous copy of the day stays as it was.
-    Returns the record and the raw folder."""
+    Progress lines go to `log` through `progress` (default `paging_progress`; it counts from the
+    job's first page, so its rate is the paging rate, not the job's wait). Returns the record
+    and the raw folder."""
+    progress = progress or paging_progress(log, day)
     partition_key = day.isoformat()
     log.info(f"Exporting {day} from {target.description} as an analytics conversation details job")
     raw_dir = layout.raw_dir(SOURCE, DATASET, partition_key)
@@ -84,11 +95,20 @@ def export_platform_day(
         discard_on_exit(layout.staging_dir(owner)) as prepared_staging,
         PagePreparer(day, prepared_staging, log=log, memory_limit=memory_limit) as preparer,
     ):
+        paged = {"job_id": ""}
+
+        def on_counted(job_id: str, page: PageFile) -> None:
+            if job_id != paged["job_id"]:  # the first page, or a resubmitted job's first page
+                paged["job_id"] = job_id
+                progress.start()
+            progress.advance(bytes=page.bytes, records=page.conversations)
+
         try:
             with client_factory() as client:
                 watermark = client.availability()
                 on_page = preparer.on_page if prepare else None
-                results = client.fetch_day(day, staging / FILES_DIR, on_page)
+                progress.start()
+                results = client.fetch_day(day, staging / FILES_DIR, on_page, on_counted=on_counted)
         except (ApiError, DetailsJobError) as exc:
             record_failure(
                 layout.catalog_path,
@@ -106,6 +126,7 @@ def export_platform_day(
         prepared = prepare and preparer.publish(results, prepared_dir)
         record.save(staging)
         replace_dir(staging, raw_dir)
+    progress.finish()
     final = "final" if is_final(day, record.data_availability) else "PROVISIONAL"
     log.info(
         f"job {record.export_id}: {len(record.files)} page(s), {results.conversations} "

@@ -28,19 +28,19 @@ def _c(name: str, type_: str, description: str) -> Column:
 #: `CONVERSATION_COLUMNS` (one row per conversation) is shared with the tutorial mode.
 _CONV_ID = _c("conversation_id", "VARCHAR", "Genesys conversationId")
 _DATE = _c("conversation_date", "DATE", "UTC day of the conversation's start (the partition)")
-_PART_ID = _c("participant_id", "VARCHAR", "participantId")
-_SESSION_ID = _c("session_id", "VARCHAR", "sessionId")
+_PART_ID = _c("participant_id", "VARCHAR", "Genesys participantId: one party of the conversation")
+_SESSION_ID = _c("session_id", "VARCHAR", "Genesys sessionId: one media session of a participant")
 _EXPORT_ID = _c("export_id", "VARCHAR", "id of the export (analytics job) the row came from")
 
 PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     _CONV_ID,
     _DATE,
     _PART_ID,
-    _c("participant_name", "VARCHAR", "participantName"),
+    _c("participant_name", "VARCHAR", "participantName: display name (agent, queue, flow, caller)"),
     _c("purpose", "VARCHAR", "customer, external, ivr, acd, agent, user, workflow, ..."),
-    _c("user_id", "VARCHAR", "userId (agents and users)"),
-    _c("external_contact_id", "VARCHAR", "externalContactId"),
-    _c("team_id", "VARCHAR", "teamId"),
+    _c("user_id", "VARCHAR", "userId of the Genesys user (agents and users); null for others"),
+    _c("external_contact_id", "VARCHAR", "externalContactId of the customer, when known"),
+    _c("team_id", "VARCHAR", "teamId of the agent's work team, when set"),
     _c("session_count", "INTEGER", "number of sessions of the participant"),
     _EXPORT_ID,
 )
@@ -52,9 +52,9 @@ SESSION_COLUMNS: tuple[Column, ...] = (
     _SESSION_ID,
     _c("media_type", "VARCHAR", "voice, chat, email, message, callback, ..."),
     _c("direction", "VARCHAR", "inbound or outbound"),
-    _c("ani", "VARCHAR", "calling address"),
-    _c("dnis", "VARCHAR", "called address"),
-    _c("provider", "VARCHAR", "media provider"),
+    _c("ani", "VARCHAR", "ANI: the calling address (phone number, email, chat id)"),
+    _c("dnis", "VARCHAR", "DNIS: the called address"),
+    _c("provider", "VARCHAR", "media provider (e.g. Edge, PureCloud Messaging)"),
     _c("segment_count", "INTEGER", "number of segments of the session"),
     _c("metric_count", "INTEGER", "number of metrics of the session"),
     _EXPORT_ID,
@@ -66,14 +66,14 @@ SEGMENT_COLUMNS: tuple[Column, ...] = (
     _PART_ID,
     _SESSION_ID,
     _c("segment_index", "INTEGER", "0-based position within its session, in served order"),
-    _c("segment_type", "VARCHAR", "alert, ivr, interact, hold, wrapup, ..."),
-    _c("segment_start", "TIMESTAMPTZ", "segmentStart, UTC"),
+    _c("segment_type", "VARCHAR", "what happened: alert, ivr, interact, hold, wrapup, ..."),
+    _c("segment_start", "TIMESTAMPTZ", "segmentStart: when the segment began, UTC"),
     _c("segment_end", "TIMESTAMPTZ", "segmentEnd, UTC; null while ongoing"),
     _c("duration_ms", "BIGINT", "segment_end - segment_start in ms"),
-    _c("queue_id", "VARCHAR", "queueId"),
-    _c("disconnect_type", "VARCHAR", "disconnectType"),
-    _c("wrap_up_code", "VARCHAR", "wrapUpCode"),
-    _c("wrap_up_note", "VARCHAR", "wrapUpNote"),
+    _c("queue_id", "VARCHAR", "queueId of the ACD queue during the segment"),
+    _c("disconnect_type", "VARCHAR", "disconnectType: who or what ended it (client, peer, ...)"),
+    _c("wrap_up_code", "VARCHAR", "wrapUpCode id the agent chose, on wrapup segments"),
+    _c("wrap_up_note", "VARCHAR", "wrapUpNote the agent typed, on wrapup segments"),
     _EXPORT_ID,
 )
 
@@ -84,7 +84,7 @@ METRIC_COLUMNS: tuple[Column, ...] = (
     _SESSION_ID,
     _c("name", "VARCHAR", "metric name (tHandle, nOffered, ...; unknown names kept)"),
     _c("value", "BIGINT", "ms for t* metrics, counts for n*"),
-    _c("emit_time", "TIMESTAMPTZ", "emitDate, UTC"),
+    _c("emit_time", "TIMESTAMPTZ", "emitDate: when Genesys recorded the metric, UTC"),
     _EXPORT_ID,
 )
 

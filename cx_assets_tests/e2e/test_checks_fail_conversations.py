@@ -186,6 +186,7 @@ def _assert_blocked(result: dg.ExecuteInProcessResult, name: str, says: str) -> 
     problems = str(_value(check, "problems"))
     assert name in problems and says in problems
     assert name in (check.description or "")
+    assert (check.description or "").startswith(f"{DAY}: ") and _value(check, "partition") == DAY
     [failure] = [e for e in result.all_events if e.is_step_failure]
     assert "files_match_manifest" in str(failure.step_failure_data.error)
     assert not _lake_step_started(result)
@@ -252,7 +253,9 @@ def test_a_manifest_without_record_counts_warns_that_nothing_was_compared(
     assert result.success
     check = _check(result, ROWS_MATCH_FILES)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
-    assert (check.description or "").startswith("nothing to compare: ")
+    # the result names its day (the checks carry no partitions_def: docs/decisions.md)
+    assert (check.description or "").startswith(f"{DAY}: nothing to compare: ")
+    assert _value(check, "partition") == DAY
     why = str(_value(check, "nothing_to_compare"))
     assert "no record count for 1 of 1 file(s)" in why and tutorial.files[0].name in why
     assert _value(check, "rows_written") == TUTORIAL_ROWS

@@ -117,3 +117,56 @@ def test_no_secret_or_signature_in_event_log_or_catalog(pipeline: Pipeline) -> N
         assert pipeline.emulator.client_secret not in haystack
         assert "X-Amz-Signature" not in haystack
         assert "Bearer " not in haystack
+
+
+def _messages(pipeline: Pipeline, result: dg.ExecuteInProcessResult) -> list[str]:
+    return [e.user_message for e in pipeline.instance.all_logs(result.run_id) if e.user_message]
+
+
+def test_the_plots_tab_has_numbers_for_each_day_and_the_log_shows_progress(
+    pipeline: Pipeline,
+) -> None:
+    """Numeric metadata is what the asset's Plots tab charts per partition; the export's log
+    says how far the download is (files of total, MB, rate, ETA) and how it ended."""
+    result = pipeline.materialize(DAY)
+    assert result.success
+
+    export = result.asset_materializations_for_node("genesys_conversation_export")[0].metadata
+    for key in ("files", "bytes", "requests", "retries", "throttled_429", "conversations_served"):
+        assert isinstance(export[key], dg.IntMetadataValue), key
+    for key in ("export_seconds", "download_seconds", "mb_per_s"):
+        assert isinstance(export[key], dg.FloatMetadataValue), key
+    assert export["files"].value == 1 and export["conversations_served"].value == 60
+    assert export["bytes"].value > 0 and export["mb_per_s"].value > 0
+
+    lake = result.asset_materializations_for_node("genesys_conversations")[0].metadata
+    assert lake["conversations"].value == 60 and lake["rows_quarantined"].value == 0
+    handle_s, talk_s = lake["handle_seconds_avg"].value, lake["talk_seconds_avg"].value
+    [(avg_handle, avg_talk)] = pipeline.sql(
+        "SELECT avg(handle_ms) / 1000, avg(talk_ms) / 1000 FROM conversations"
+    )
+    assert handle_s == round(avg_handle or 0, 1) and talk_s == round(avg_talk, 1) and talk_s > 0
+    for key in ("handle_hours_total", "talk_hours_total", "normalise_seconds"):
+        assert isinstance(lake[key], dg.FloatMetadataValue), key
+    # the asset shows every column with its description before anything ran, too
+    schema = lake["dagster/column_schema"].value
+    assert all(c.description for c in schema.columns)
+
+    lines = _messages(pipeline, result)
+    assert any(
+        line.startswith(f"{DAY} export: 1 of 1 file(s), 60 record(s), 0.1 of 0.1 MB;")
+        and "MB/s" in line
+        and "ETA" in line
+        for line in lines
+    ), lines
+    assert any(line.startswith(f"{DAY} export: done, 1 of 1 file(s)") for line in lines), lines
+
+
+def test_every_check_result_names_its_day(pipeline: Pipeline) -> None:
+    """The checks carry no partitions_def (a preview API), so each result says its day."""
+    result = pipeline.materialize(DAY)
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == 5
+    for evaluation in evaluations:
+        assert evaluation.metadata["partition"].value == DAY, evaluation.check_name
+        assert (evaluation.description or "").startswith(f"{DAY}: "), evaluation.check_name

@@ -177,3 +177,25 @@ def test_prepared_tables_not_made_from_the_verified_pages_are_not_used(
         (PER_DAY, PER_DAY)
     ]
     assert not _prepared(platform).exists()
+
+
+def test_the_log_shows_pages_and_conversations_as_the_job_pages(tmp_path: Path) -> None:
+    """The total is unknown until the cursor ends: lines give pages, conversations, MB so far."""
+    with running_pipeline(tmp_path, **PLATFORM_EMULATOR) as pipeline:
+        result = _materialize(pipeline, DAY, details_page_size=15)
+        assert result.success
+        lines = [
+            e.user_message for e in pipeline.instance.all_logs(result.run_id) if e.user_message
+        ]
+    first = f"{DAY} details job: 1 page(s), 15 conversation(s), "
+    assert any(
+        line.startswith(first) and "total unknown until the last page" in line for line in lines
+    ), lines
+    assert any(
+        line.startswith(f"{DAY} details job: done, 3 page(s), {PER_DAY} conversation(s)")
+        for line in lines
+    ), lines
+    [export] = result.asset_materializations_for_node("genesys_conversation_export")
+    assert export.metadata["conversations_served"].value == PER_DAY
+    assert export.metadata["files"].value == 3
+    assert isinstance(export.metadata["mb_per_s"], dg.FloatMetadataValue)

@@ -16,6 +16,7 @@ from cx_assets.defs.conversations.assets import (
     genesys_conversations,
 )
 from cx_assets.defs.conversations.partitions import daily_partitions
+from cx_assets.defs.policies import OWNERS
 
 REFRESH_DAYS_ENV = "CX_CONVERSATIONS_REFRESH_DAYS"
 DEFAULT_REFRESH_DAYS = 3
@@ -23,7 +24,11 @@ DEFAULT_REFRESH_DAYS = 3
 genesys_conversations_job = dg.define_asset_job(
     "genesys_conversations_daily",
     selection=[genesys_conversation_export, genesys_conversations],
-    description="Export, verify and normalise one day of Genesys Cloud conversations.",
+    description="Export, verify and normalise one day of Genesys Cloud conversations: "
+    "genesys_conversation_export, its checksum check files_match_manifest, then "
+    "genesys_conversations and its checks. The nightly schedule launches one run per day; a "
+    "failed run means that day's previous copy is still the one queried. "
+    f"Owners: {', '.join(OWNERS)}.",  # not owners=: a beta parameter on jobs (a BetaWarning)
 )
 
 
@@ -50,8 +55,17 @@ def days_to_refresh(now: dt.datetime, count: int) -> list[str]:
     job=genesys_conversations_job,
     cron_schedule="15 2 * * *",
     execution_timezone="UTC",
-    description="Nightly at 02:15 UTC: yesterday's conversations and the days before it again "
-    f"({REFRESH_DAYS_ENV}, default {DEFAULT_REFRESH_DAYS}), so provisional days become final.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    # owners= on schedules is a beta parameter in Dagster 1.13 (a BetaWarning at every start):
+    # the owner goes in metadata and the description instead.
+    metadata={"owners": ", ".join(OWNERS)},
+    description="Nightly at 02:15 UTC: one run per day for yesterday's conversations and the "
+    f"days before it again ({REFRESH_DAYS_ENV}, default {DEFAULT_REFRESH_DAYS}), so provisional "
+    "days become final; a re-run replaces a day, never duplicates it. On by default: against "
+    "the built-in emulator it costs nothing, against a real org it is a few analytics jobs a "
+    "night. To turn it off, stop it on this page (Automation > "
+    "genesys_conversations_daily_schedule > toggle off); Dagster remembers that choice. "
+    f"Owners: {', '.join(OWNERS)}.",
 )
 def genesys_conversations_schedule(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     tick = context.scheduled_execution_time or dt.datetime.now(dt.UTC)

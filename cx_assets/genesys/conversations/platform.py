@@ -47,13 +47,22 @@ from cx_assets.http.polling import PollTimeout, poll_until
 from cx_assets.lake.atomic import atomic_write
 
 __all__ = ["DetailsJobError", "DetailsJobsClient", "JobCancelled", "JobExpired", "JobFailed"]
-__all__ += ["JobTimeout", "PageLanded", "ResultsRejected", "SubmitUncertain", "short_cursor"]
+__all__ += [
+    "JobTimeout",
+    "PageCounted",
+    "PageLanded",
+    "ResultsRejected",
+    "SubmitUncertain",
+    "short_cursor",
+]
 
 log = logging.getLogger(__name__)
 
 _GONE = (404, 410)
 #: Told of each page once it is on disk: (job id, page file).
 PageLanded = Callable[[str, Path], None]  # results of an expired job (which of the two: UNVERIFIED)
+#: Told of each page's counts once it is on disk: (job id, page), e.g. for progress lines.
+PageCounted = Callable[[str, PageFile], None]
 
 
 class DetailsJobsClient:
@@ -158,12 +167,18 @@ class DetailsJobsClient:
         return response.content, read_response(ResultsPage, response)
 
     def fetch_day(
-        self, day: dt.date, staging_dir: Path, on_page: PageLanded | None = None
+        self,
+        day: dt.date,
+        staging_dir: Path,
+        on_page: PageLanded | None = None,
+        *,
+        on_counted: PageCounted | None = None,
     ) -> DayResults:
         """Run the whole protocol for one UTC day into `staging_dir` (created if absent).
 
         `on_page(job_id, path)` hears of each page once it is complete on disk (a new job id:
-        the pages of the job before it were removed, the job was resubmitted)."""
+        the pages of the job before it were removed, the job was resubmitted); `on_counted`
+        hears of the same page's counts (`PageFile`) right after."""
         query = AsyncConversationQuery.day_query(day)
         staging_dir.mkdir(parents=True, exist_ok=True)
         if any(staging_dir.glob("page-*.json")):
@@ -177,7 +192,7 @@ class DetailsJobsClient:
                 try:
                     self.wait(job_id, day=day)
                     fulfilled_at = _now()
-                    self._page_all(job_id, day, staging_dir, written, on_page)
+                    self._page_all(job_id, day, staging_dir, written, (on_page, on_counted))
                     break
                 except JobExpired as exc:
                     live = None
@@ -226,9 +241,10 @@ class DetailsJobsClient:
         day: dt.date,
         folder: Path,
         written: list[PageFile],
-        on_page: PageLanded | None,
+        hooks: tuple[PageLanded | None, PageCounted | None],
     ) -> None:
         """Every page of a FULFILLED job into `folder`, appended to `written` as it lands."""
+        on_page, on_counted = hooks
         cursor: str | None = None
         total_bytes = total_conversations = 0
         while True:
@@ -240,6 +256,8 @@ class DetailsJobsClient:
             written.append(PageFile.of(name, content, page))
             if on_page is not None:
                 on_page(job_id, folder / name)
+            if on_counted is not None:
+                on_counted(job_id, written[-1])
             total_bytes += len(content)
             total_conversations += page.conversation_count
             log.info(

@@ -279,9 +279,10 @@ def export_day(
     *,
     fmt: str = "jsonl",
     on_file: Callable[[DownloadedFile], None] | None = None,
+    on_manifest: Callable[[Manifest], None] | None = None,
 ) -> DayExport:
     """Run the whole protocol for one UTC day into `dest` (a staging folder); `on_file` as in
-    `download_all`."""
+    `download_all`; `on_manifest` hears of the manifest before its files download."""
     request = ExportRequest.for_day(day, fmt)  # type: ignore[arg-type]
     requested_at = _now()
     created = client.create(request)
@@ -290,6 +291,8 @@ def export_day(
     completed_at = _now()
     manifest = client.manifest(job.id)
     _check_partitions(manifest.files, day)
+    if on_manifest is not None:
+        on_manifest(manifest)
     report = client.download_all(job.id, manifest, dest, on_file=on_file)
     return DayExport(day, job, manifest, report, requested_at, completed_at, _now())
 
