@@ -161,7 +161,11 @@ def run_conversations(env: dict[str, str], parallel: int, report: Report) -> int
 
 
 def run_cxone(env: dict[str, str], emulator_url: str) -> int:
-    """The demo week as ONE run in platform mode (a pull per day), as a backfill run would be."""
+    """The demo week as ONE run in platform mode (a pull per day), as a backfill run would be.
+
+    The emulator leaves required fields out of some contacts on purpose, so some days fall below
+    the integrity threshold and the run FAILS by design (that is what a user sees in the UI):
+    the demo says so and goes on. Any other failure is a real one."""
     days = demo_days()
     print(f"\nCXone interactions {days[0]} … {days[-1]} in one run, platform mode")
     resources = {
@@ -181,12 +185,35 @@ def run_cxone(env: dict[str, str], emulator_url: str) -> int:
             run_config=QUIET,
             raise_on_error=False,
         )
-        checks = result.get_asset_check_evaluations()
     print(f"run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'}")
-    for check in checks:
+    for check in result.get_asset_check_evaluations():
         verdict = "passed" if check.passed else "FAILED"
         print(f"  check {check.check_name}: {verdict}: {check.description}")
-    return 0 if result.success else 1
+    return cxone_outcome(result, days)
+
+
+def cxone_outcome(result: dg.ExecuteInProcessResult, days: list[str]) -> int:
+    """0 when the run succeeded, or failed only because days were below the integrity threshold
+    while every day landed (the demo's design); 1 for any other failure, with its reason."""
+    if result.success:
+        return 0
+    landed = {str(e.partition) for e in result.get_asset_materialization_events()}
+    failures = result.get_step_failure_events()
+    data = failures[0].step_failure_data.user_failure_data if len(failures) == 1 else None
+    below = data.metadata.get("failing_days") if data is not None else None
+    if below is not None and landed == set(days):
+        print(
+            f"  expected: this run fails ON PURPOSE. The emulator leaves required fields out of "
+            f"some contacts, so {len(below.value)} of {len(days)} day(s) are below the "
+            "integrity threshold; a day like that fails the run so it cannot hide under "
+            f"green. All {len(days)} day(s) are landed (queried below); in the UI the run is "
+            "red and the check integrity_at_least_threshold names each day and its rate."
+        )
+        return 0
+    error = failures[0].step_failure_data.error if failures else None
+    reason = data.description if data else (error.message.strip() if error else "no step failed")
+    print(f"  the CXone run failed: {reason}")
+    return 1
 
 
 def run_report(env: dict[str, str], parallel: int, report: Report) -> int:

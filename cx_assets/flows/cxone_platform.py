@@ -32,6 +32,7 @@ from cx_assets.flows.cxone import (
     register_read,
     sync_day,
 )
+from cx_assets.flows.cxone_progress import days_progress, pull_progress
 from cx_assets.flows.cxone_records import ReadSummary
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
@@ -106,7 +107,9 @@ def land_days(
     at the first day that fails (days landed before it stay landed)."""
     policy = policy or PullPolicy()
     landed: list[LandedDay] = []
-    for day in sorted(set(days)):
+    run_days = sorted(set(days))
+    progress = days_progress(log, run_days)
+    for day in run_days:
         plan = plan_pull(layout, day, policy, clock())
         read, built = _pull(client, plan, layout, run_id=run_id, log=log, clock=clock)
         register_read(layout, read, built, run_id=run_id)
@@ -116,6 +119,8 @@ def land_days(
                 webhook, built[0], "platform", layout, run_id=run_id, chunk_size=webhook_chunk_size
             )
         landed.extend(landed_days(read, built, synced))
+        progress.advance(bytes=built[0].written.bytes, records=built[0].written.rows)
+    progress.finish()
     return landed
 
 
@@ -149,8 +154,10 @@ def _pull(
             raw_partition=plan.day.isoformat(),
             fallback=_only_day(plan.day),
         ) as sink:
+            progress = pull_progress(log, plan.day.isoformat())
             for page in client.pages(window):
                 sink.add(page.content, page.records)
+                progress.advance(bytes=len(page.content), records=len(page.records))
             built = sink.finish({plan.day: plan.base} if plan.base is not None else None)
     except (ApiError, ContactsResponseError, ValueError) as exc:
         audit_failure(layout, days, read_id, exc, run_id=run_id)

@@ -26,6 +26,7 @@ from cx_assets.flows.cxone import (
     register_read,
     sync_day,
 )
+from cx_assets.flows.cxone_progress import expect_records, export_progress
 from cx_assets.flows.cxone_records import ReadSummary
 from cx_assets.http.client import ApiClient
 from cx_assets.http.errors import ApiError
@@ -93,6 +94,8 @@ def _export(
         started = client.start(days)
         export_id = started.job.id
         paging = Paging()
+        progress = export_progress(log, export_id, days)
+        expect_records(progress, started.job.totalRecords, client.settings.page_size)
         with ReadSink(
             layout,
             TUTORIAL,
@@ -104,7 +107,10 @@ def _export(
         ) as sink:
             for page in client.pages(export_id, paging=paging):
                 sink.add(page.content, page.records)
+                expect_records(progress, paging.total, client.settings.page_size)
+                progress.advance(bytes=len(page.content), records=len(page.records))
             built = sink.finish()
+        progress.finish()
     except (ApiError, CxoneExportError, ValueError) as exc:
         if isinstance(exc, CxoneExportError):  # failed or timed out while waiting: it has an id
             export_id = export_id or exc.export_id

@@ -1,8 +1,8 @@
 """The columns of `cxone.interactions`, and how a record of each API mode fills them.
 
 One set of columns serves both modes, so a query never cares which mode landed a day: the
-tutorial's analytics records (`id`, `direction`, `medium`, `startTime`, …) and the Reporting
-API's completed contacts (`contactId`, `isOutbound`, `mediaTypeName`, `contactStart`, …) map
+tutorial's analytics records (`id`, `direction`, `medium`, `startTime`, ...) and the Reporting
+API's completed contacts (`contactId`, `isOutbound`, `mediaTypeName`, `contactStart`, ...) map
 onto the same names. A column the mode has no field for stays null. A value that is absent, null
 or not of the column's type becomes null too, and the record counts as incomplete when that field
 is one of the mode's required fields, so a day's integrity is measured, never guessed.
@@ -23,31 +23,143 @@ import polars as pl
 
 CxoneMode = Literal["platform", "tutorial"]
 
-#: (column, DuckDB type, description) in file order; the catalog view declares the same.
+#: (column, DuckDB type, description) in file order; the catalog view declares the same and the
+#: asset's `dagster/column_schema` shows the descriptions in the UI. Each says what the value is
+#: for a person reading the table, then where it comes from in each mode (tutorial: the analytics
+#: export record; platform: the Reporting API's completed contact). "Null in tutorial mode" marks
+#: a column only the platform API fills.
 INTERACTION_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("id", "VARCHAR", "interaction id (tutorial `id`; platform `contactId`)"),
-    ("master_contact_id", "VARCHAR", "platform `masterContactId`: the contact this one belongs to"),
-    ("direction", "VARCHAR", "`inbound` or `outbound` (platform: from `isOutbound`)"),
-    ("medium", "VARCHAR", "voice, chat, email, sms, … (platform: `mediaTypeName`, Call = voice)"),
-    ("media_type_name", "VARCHAR", "platform `mediaTypeName` as served"),
-    ("start_time", "TIMESTAMPTZ", "when the interaction started (platform `contactStart`)"),
-    ("end_time", "TIMESTAMPTZ", "when it ended (platform: start + `totalDurationSeconds`)"),
-    ("last_update_time", "TIMESTAMPTZ", "platform `lastUpdateTime`: the record's last change"),
-    ("agent_id", "VARCHAR", "agent who handled it; null when abandoned"),
-    ("team_id", "VARCHAR", "platform `teamId`"),
-    ("team_name", "VARCHAR", "platform `teamName`"),
-    ("queue_id", "VARCHAR", "queue (tutorial `queueId`; platform: the ACD skill `skillId`)"),
-    ("skill_name", "VARCHAR", "platform `skillName`"),
-    ("campaign_id", "VARCHAR", "platform `campaignId`"),
-    ("campaign_name", "VARCHAR", "platform `campaignName`"),
-    ("point_of_contact", "VARCHAR", "platform `pointOfContactName`"),
-    ("abandoned", "BOOLEAN", "platform `abandoned`: the caller hung up before an agent"),
-    ("disposition_id", "VARCHAR", "platform `primaryDispositionId`"),
-    ("in_queue_time", "DOUBLE", "seconds in queue (platform `inQueueSeconds`)"),
-    ("hold_time", "DOUBLE", "seconds on hold (tutorial `holdTime`; platform `holdSeconds`)"),
-    ("wrap_time", "DOUBLE", "after-call work seconds (tutorial `wrapTime`; platform `ACWSeconds`)"),
-    ("talk_time", "DOUBLE", "agent seconds (tutorial `talkTime`; platform `agentSeconds`)"),
-    ("total_duration", "DOUBLE", "seconds from start to end (platform `totalDurationSeconds`)"),
+    (
+        "id",
+        "VARCHAR",
+        "The interaction's id, unique per day: one row per contact. Tutorial `id`; platform "
+        "`contactId`.",
+    ),
+    (
+        "master_contact_id",
+        "VARCHAR",
+        "The contact this one is part of (a transfer or consult creates a child contact). "
+        "Platform `masterContactId`; null in tutorial mode.",
+    ),
+    (
+        "direction",
+        "VARCHAR",
+        "`inbound` (the customer reached out) or `outbound` (the centre did). Tutorial "
+        "`direction`; platform: from `isOutbound`.",
+    ),
+    (
+        "medium",
+        "VARCHAR",
+        "The channel: voice, chat, email, sms, work_item, ... Tutorial `medium` as served; "
+        "platform `mediaTypeName` in lower case, Call / Phone Call read as voice.",
+    ),
+    (
+        "media_type_name",
+        "VARCHAR",
+        "The channel exactly as CXone names it (e.g. `Call`, `Chat`). Platform "
+        "`mediaTypeName`; null in tutorial mode.",
+    ),
+    (
+        "start_time",
+        "TIMESTAMPTZ",
+        "When the interaction started, UTC; its UTC date is the partition (day) it is in. "
+        "Tutorial `startTime`; platform `contactStart`.",
+    ),
+    (
+        "end_time",
+        "TIMESTAMPTZ",
+        "When the interaction ended, UTC. Tutorial `endTime`; platform: `contactStart` + "
+        "`totalDurationSeconds`.",
+    ),
+    (
+        "last_update_time",
+        "TIMESTAMPTZ",
+        "When CXone last changed the record (after-call work and dispositions arrive late; the "
+        "nightly re-pull picks them up). Platform `lastUpdateTime`; null in tutorial mode.",
+    ),
+    (
+        "agent_id",
+        "VARCHAR",
+        "The agent who handled the interaction; null when no agent took it (abandoned). "
+        "Tutorial `agentId`; platform `agentId` (0 read as null).",
+    ),
+    (
+        "team_id",
+        "VARCHAR",
+        "The agent's team. Platform `teamId`; null in tutorial mode.",
+    ),
+    (
+        "team_name",
+        "VARCHAR",
+        "The agent's team name. Platform `teamName`; null in tutorial mode.",
+    ),
+    (
+        "queue_id",
+        "VARCHAR",
+        "The queue the interaction was routed through. Tutorial `queueId`; platform: the ACD "
+        "skill, `skillId`.",
+    ),
+    (
+        "skill_name",
+        "VARCHAR",
+        "The ACD skill (queue) name. Platform `skillName`; null in tutorial mode.",
+    ),
+    (
+        "campaign_id",
+        "VARCHAR",
+        "The campaign the skill belongs to. Platform `campaignId`; null in tutorial mode.",
+    ),
+    (
+        "campaign_name",
+        "VARCHAR",
+        "The campaign's name. Platform `campaignName`; null in tutorial mode.",
+    ),
+    (
+        "point_of_contact",
+        "VARCHAR",
+        "The entry point the customer used (a number, chat or email address name). Platform "
+        "`pointOfContactName`; null in tutorial mode.",
+    ),
+    (
+        "abandoned",
+        "BOOLEAN",
+        "True when the customer left before an agent answered. Platform `abandoned`; null in "
+        "tutorial mode.",
+    ),
+    (
+        "disposition_id",
+        "VARCHAR",
+        "The outcome code the agent set (primary disposition). Platform "
+        "`primaryDispositionId`; null in tutorial mode.",
+    ),
+    (
+        "in_queue_time",
+        "DOUBLE",
+        "Seconds the customer waited in queue before an agent. Platform `inQueueSeconds`; null "
+        "in tutorial mode.",
+    ),
+    (
+        "hold_time",
+        "DOUBLE",
+        "Seconds the customer was on hold. Tutorial `holdTime`; platform `holdSeconds`.",
+    ),
+    (
+        "wrap_time",
+        "DOUBLE",
+        "After-call work seconds (the agent wrapping up). Tutorial `wrapTime`; platform "
+        "`ACWSeconds`.",
+    ),
+    (
+        "talk_time",
+        "DOUBLE",
+        "Seconds an agent spent on the interaction. Tutorial `talkTime`; platform `agentSeconds`.",
+    ),
+    (
+        "total_duration",
+        "DOUBLE",
+        "Seconds from start to end, queue and hold included. Platform `totalDurationSeconds`; "
+        "null in tutorial mode.",
+    ),
 )
 COLUMN_NAMES: tuple[str, ...] = tuple(c[0] for c in INTERACTION_COLUMNS)
 _POLARS_TYPES = {

@@ -1,8 +1,9 @@
 """Contract: the CXone checks fail through the real pipeline and say what differs: a record the
 server counted but never served fails `rows_match_records` naming the read and both counts, and
 a run with no records at all makes `integrity_at_least_threshold` warn that it had nothing to
-measure instead of passing. (A day below the threshold failing the integrity check is tested in
-test_cxone_e2e.py.)
+measure instead of passing (and the run succeeds: nothing was below the threshold). Each result's
+description opens with the days it covers. (A day below the threshold failing the integrity check
+and the run is tested in test_cxone_e2e.py.)
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def test_a_record_counted_but_never_served_fails_rows_match_records(env: Cxone) 
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
     [export] = env.emulator.stats()["cxone_exports"]  # one read covers both days
     assert check.description == (
-        "1 problem(s) over 2 day(s):\n"
+        "2024-02-20..2024-02-21: 1 problem(s) over 2 day(s):\n"
         f"read {export['id']}: {2 * PER_DAY - 1} served, server reported {2 * PER_DAY}"
     )
     assert check.metadata["records_served"].value == 2 * PER_DAY - 1
@@ -106,6 +107,12 @@ def test_a_run_without_records_warns_that_integrity_had_nothing_to_measure(
     assert result.success
     check = _check(result, INTEGRITY_AT_LEAST_THRESHOLD)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
-    assert check.description == "nothing to compare: the run's 2 day(s) hold no records to measure"
+    assert check.description == (
+        "nothing to compare: the run's 2 day(s) (2024-03-01..2024-03-02) hold no records to measure"
+    )
+    assert (check.metadata["first_day"].value, check.metadata["last_day"].value) == (
+        "2024-03-01",
+        "2024-03-02",
+    )
     assert check.metadata["days"].value == 2
     assert _check(result, ROWS_MATCH_RECORDS).passed  # 0 served, 0 reported: compared

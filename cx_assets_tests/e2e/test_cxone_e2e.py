@@ -2,8 +2,9 @@
 
 A run over N consecutive days is one export job on the server and N day partitions (one
 materialization each, with that day's metrics) and one result per check naming any failing
-day; re-running one day leaves every other day's file and catalog row byte-identical; days below
-the integrity threshold fail the check naming day and rate; the webhook receives each day's
+day; re-running one day leaves every other day's file and catalog row byte-identical; a day below
+the integrity threshold fails the check naming day and rate, and fails the run (status FAILURE,
+not retried) after every day of it landed; the webhook receives each day's
 complete rows; and a 200-day backfill launched through Dagster's own backfill machinery
 (BackfillPolicy multi_run(90)) makes ceil(200/90) = 3 export jobs and registers 200 days.
 Platform mode has its own file (test_cxone_platform_e2e.py).
@@ -172,6 +173,28 @@ def test_ten_days_are_one_export_job_and_ten_day_partitions(env: Cxone) -> None:
     assert materialized == set(keys)
 
 
+def _log_lines(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    return [e.user_message for e in instance.all_logs(run_id) if e.user_message]
+
+
+def test_an_export_logs_its_pages_as_they_arrive_with_an_eta(env: Cxone) -> None:
+    keys = _keys(FIRST, 3)  # 36 records in pages of 5: 8 pages, the total known up front
+    result = env.run(keys[0], keys[-1], page_size=5)
+    [export] = env.exports_on_server()
+    lines = [
+        line
+        for line in _log_lines(env.instance, result.run_id)
+        if line.startswith(f"CXone export {export['id']} ({keys[0]}..{keys[-1]}): ")
+    ]
+    assert lines[0].startswith(
+        f"CXone export {export['id']} ({keys[0]}..{keys[-1]}): 1 of 8 page(s), 5 record(s), "
+    )
+    assert "ETA" in lines[0]
+    assert lines[-1].startswith(
+        f"CXone export {export['id']} ({keys[0]}..{keys[-1]}): done, 8 of 8 page(s), 36 record(s)"
+    )
+
+
 def test_rerunning_one_day_leaves_the_other_days_untouched(env: Cxone) -> None:
     keys = _keys(FIRST, 5)
     env.run(keys[0], keys[-1])
@@ -204,24 +227,51 @@ def test_failed_export_is_audited_and_the_run_retry_lands_the_days(env: Cxone) -
     assert export_id == retried["id"] != failed["id"]
 
 
-def test_integrity_failure_names_the_days_and_rates(tmp_path: Path) -> None:
+def test_a_day_below_the_threshold_fails_the_run_after_every_day_landed(tmp_path: Path) -> None:
     pipeline = Cxone(tmp_path, cxone_missing_rate=0.2, cxone_records_per_day=30)
     try:
         keys = _keys(FIRST, 3)
-        result = pipeline.run(keys[0], keys[-1])
+        result = pipeline.run(keys[0], keys[-1], raise_on_error=False)
+        run = pipeline.instance.get_run_by_id(result.run_id)
+        materialized = pipeline.instance.get_materialized_partitions(ASSET_KEY)
+        rows = pipeline.sql("SELECT count(*) FROM cxone.interactions")
+        latest = pipeline.instance.get_latest_asset_check_evaluation_record(
+            dg.AssetCheckKey(ASSET_KEY, "integrity_at_least_threshold")
+        )
     finally:
         pipeline.close()
-    assert result.success  # a data-quality check fails, the run does not
+    # The run is red where people look (Runs, Backfills), and not retried (same records).
+    assert not result.success and run is not None
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    [failure] = result.get_step_failure_events()
+    assert not [e for e in result.all_events if e.is_step_up_for_retry]
+    # ... yet every day is landed and recorded: the data is there, nothing dropped.
+    assert materialized == set(keys) and sorted(_by_partition(result)) == keys
+    assert rows == [(3 * 30,)]
     integrity = _check(result, "integrity_at_least_threshold")
     assert not integrity.passed, "20% of records miss fields: some day must be below 0.99"
+    assert latest is not None and latest.evaluation == integrity  # the latest execution
     meta = _by_partition(result)
     failing = integrity.metadata["failing_days"].value
     assert failing and set(failing) <= set(keys)
+    assert (integrity.description or "").startswith(f"{keys[0]}..{keys[-1]}: ")
+    assert (integrity.metadata["first_day"].value, integrity.metadata["last_day"].value) == (
+        keys[0],
+        keys[-1],
+    )
+    user_failure = failure.step_failure_data.user_failure_data
+    assert user_failure is not None and user_failure.description is not None
+    assert user_failure.description.startswith(
+        f"CXone integrity below 0.99 on {len(failing)} of 3 day(s) ({keys[0]}..{keys[-1]}):"
+    )
+    assert user_failure.metadata["failing_days"].value == failing
     for key in failing:
         rate = meta[key]["integrity_rate"]
         assert rate < 0.99
-        assert f"{key}: integrity {rate:.4f} < 0.99" in (integrity.description or "")
+        line = f"{key}: integrity {rate:.4f} < 0.99"
+        assert line in (integrity.description or "") and line in user_failure.description
         assert integrity.metadata["per_day"].value[key]["integrity_rate"] == round(rate, 6)
+        assert user_failure.metadata["failing_rates"].value[key] == round(rate, 6)
         assert meta[key]["missing_fields"]  # which fields were missing, how often
     # rows are kept even when incomplete: nothing dropped
     assert _check(result, "rows_match_records").passed

@@ -2,10 +2,11 @@
 
 Against the emulator's real-CXone side: discovery, an access-key password grant, the
 Reporting API's completed contacts. A 30-day run lands 30 day partitions with every contact the
-server holds for them and passing checks; a day with missing fields fails the integrity check,
-which names it; a day pulled again asks only for late updates and replaces just those rows;
-429s, 5xx and an expired token mid-run are absorbed; the webhook gets each day's complete rows;
-and tutorial mode is refused against a real host before any request.
+server holds for them and passing checks; a day with missing fields fails the integrity check
+and the run (both name it), and is landed all the same; a day pulled again asks only for late
+updates and replaces just those rows; 429s, 5xx and an expired token mid-run are absorbed; the
+webhook gets each day's complete rows; and tutorial mode is refused against a real host before
+any request.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pytest
 
 from cx_assets.catalog.queries import query
 from cx_assets.defs import cxone as cxone_defs
+from cx_assets.defs.cxone.assets import ASSET_KEY
 from cx_assets.defs.cxone.environment import emulator_platform
 from cx_assets.defs.cxone.resource import CxoneResource
 from cx_assets.defs.resources import CatalogResource
@@ -132,14 +134,56 @@ def test_a_30_day_backfill_run_lands_every_contact_of_every_day(env: Platform) -
     )
 
 
-def test_a_day_with_missing_fields_fails_integrity_naming_it(tmp_path: Path) -> None:
+#: What the asset's Plots tab charts per day: numbers recorded as typed metadata values.
+PLOTTED = {
+    "contacts": dg.IntMetadataValue,
+    "integrity_rate": dg.FloatMetadataValue,
+    "dagster/row_count": dg.IntMetadataValue,
+    "bytes": dg.IntMetadataValue,
+    "requests": dg.IntMetadataValue,
+    "throttled_429": dg.IntMetadataValue,
+    "records_per_s": dg.FloatMetadataValue,
+}
+
+
+def test_each_day_has_its_own_numbers_to_plot_and_the_run_logs_its_days(env: Platform) -> None:
+    env.emulator.add_faults({"kind": "http_429", "count": 1, "path_prefix": "/cxone-platform/api-"})
+    keys = _keys(FIRST, 3)
+    result = env.run(keys[0], keys[-1])
+    assert result.success
+    events = {
+        str(e.partition): e.materialization for e in result.get_asset_materialization_events()
+    }
+    assert sorted(events) == keys  # one materialization per day, each with its own numbers
+    for key, materialization in events.items():
+        for name, kind in PLOTTED.items():
+            assert isinstance(materialization.metadata[name], kind), (key, name)
+        figures = _meta(result)[key]
+        assert (figures["contacts"], figures["integrity_rate"]) == (40, 1.0)
+        assert figures["bytes"] > 0 and figures["requests"] >= 1
+    assert sum(_meta(result)[k]["throttled_429"] for k in keys) == 1  # the day that got the 429
+    lines = [e.user_message for e in env.instance.all_logs(result.run_id) if e.user_message]
+    days = [line for line in lines if line.startswith("CXone run: ")]
+    assert days[0].startswith("CXone run: 1 of 3 day(s), 40 contact(s), ") and "ETA" in days[0]
+    assert days[-1].startswith("CXone run: done, 3 of 3 day(s), 120 contact(s), ")
+    pulls = [line for line in lines if line.startswith(f"CXone {keys[0]} pull: ")]
+    assert pulls and "total unknown until the last response" in pulls[0]
+
+
+def test_a_day_with_missing_fields_fails_integrity_and_the_run_naming_it(tmp_path: Path) -> None:
     platform = Platform(tmp_path, cxone_missing_rate=0.3)
     try:
         keys = _keys(FIRST, 2)
         result = platform.run(keys[0], keys[-1])
+        materialized = platform.instance.get_materialized_partitions(ASSET_KEY)
+        stored = platform.sql("SELECT count(DISTINCT start_time::DATE) FROM cxone.interactions")
     finally:
         platform.close()
-    assert result.success  # a data-quality check fails, the run does not
+    assert not result.success  # the run is red ...
+    [failure] = result.get_step_failure_events()
+    reason = failure.step_failure_data.user_failure_data
+    assert reason is not None and reason.description is not None
+    assert materialized == set(keys) and stored == [(2,)]  # ... and both days are landed
     integrity = _check(result, "integrity_at_least_threshold")
     assert not integrity.passed
     meta = _meta(result)
@@ -147,6 +191,7 @@ def test_a_day_with_missing_fields_fails_integrity_naming_it(tmp_path: Path) -> 
         rate = meta[key]["integrity_rate"]
         assert rate < 0.99 and meta[key]["missing_fields"]
         assert f"{key}: integrity {rate:.4f} < 0.99" in (integrity.description or "")
+        assert f"{key}: integrity {rate:.4f} < 0.99" in reason.description
     assert sorted(integrity.metadata["failing_days"].value) == keys
     assert _check(result, "rows_match_records").passed  # incomplete rows are kept, not dropped
 
