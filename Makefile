@@ -37,3 +37,22 @@ benchmark: $(STAMP)
 
 clean:
 	rm -rf .cx_data .dagster_home
+
+# The browser test of the Dagster UI (cx_assets_ui_tests/): Debian's Chromium (apt, skipped when
+# it is there) driven by Playwright for Python in the venv. No `playwright install`: the tests
+# launch the system Chromium. Screenshots and the dev server's log land in .ui-artifacts/.
+CHROMIUM ?= /usr/bin/chromium
+PLAYWRIGHT_SPEC ?= playwright>=1.49,<2
+UI_STAMP := $(VENV)/.ui-installed
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: test-ui
+
+$(UI_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q '$(PLAYWRIGHT_SPEC)'
+	touch $(UI_STAMP)
+
+test-ui: $(UI_STAMP)
+	test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+	CX_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -q -p no:cacheprovider cx_assets_ui_tests
