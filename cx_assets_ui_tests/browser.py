@@ -8,7 +8,6 @@ calling home (the closed network refuses those connections, many at a time).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Locator, Page, Playwright
@@ -58,10 +57,25 @@ def launch(playwright: Playwright, user_data_dir: Path) -> BrowserContext:
     return context
 
 
+def community_prompt(page: Page) -> Locator:
+    return page.get_by_text("Join the Dagster community")
+
+
+def skip_community_prompt(page: Page, base_url: str) -> None:
+    """Answer Dagster's "Join the Dagster community" dialog once, as a new user does: it opens a
+    second after the first page of a new instance loads and would swallow keystrokes meant for
+    the page (the UI shows it while the webserver's `shouldShowNux` is true)."""
+    page.goto(base_url)
+    community_prompt(page).wait_for()
+    page.get_by_role("button", name="Skip").click()
+    community_prompt(page).wait_for(state="hidden")
+
+
 def dismiss_community_prompt(page: Page) -> None:
-    """Skip Dagster's "Join the Dagster community" dialog whenever it covers the page."""
-    prompt = page.get_by_text("Join the Dagster community")
-    page.add_locator_handler(prompt, lambda: page.get_by_role("button", name="Skip").click())
+    """Skip the community dialog should it open again over a page (a safety net)."""
+    page.add_locator_handler(
+        community_prompt(page), lambda: page.get_by_role("button", name="Skip").click()
+    )
 
 
 class Shots:
@@ -127,7 +141,7 @@ def open_launch_dialog(page: Page, assets: list[str], partitions: str) -> Locato
     filter_graph(page, " or ".join(f"key:{asset}" for asset in assets))
     for asset in assets:
         graph_node(page, asset).wait_for()
-    page.get_by_role("button", name=re.compile(r"^Materialize all")).click()
+    page.get_by_role("button", name="Materialize all").click()
     dialog = page.get_by_role("dialog")
     field = dialog.get_by_role("textbox").first
     field.fill(partitions)

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
-from cx_assets_ui_tests.browser import Shots, artifacts_dir, dismiss_community_prompt, launch
+from cx_assets_ui_tests.browser import (
+    Shots,
+    artifacts_dir,
+    dismiss_community_prompt,
+    launch,
+    skip_community_prompt,
+)
 from cx_assets_ui_tests.dev_server import DevServer, start_dev, stop_dev
 
 
@@ -36,10 +42,15 @@ def dev(tmp_path_factory: pytest.TempPathFactory, artifacts: Path) -> Iterator[D
 
 
 @pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+def browser(tmp_path_factory: pytest.TempPathFactory, dev: DevServer) -> Iterator[BrowserContext]:
     with sync_playwright() as playwright:
         context = launch(playwright, tmp_path_factory.mktemp("chromium-profile"))
         try:
+            if dev.graphql("{ shouldShowNux }")["shouldShowNux"]:
+                first = context.new_page()
+                skip_community_prompt(first, dev.url)
+                first.close()
+                assert not dev.graphql("{ shouldShowNux }")["shouldShowNux"]
             yield context
         finally:
             context.close()
