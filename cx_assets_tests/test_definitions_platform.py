@@ -17,7 +17,7 @@ import yaml
 from cx_assets import cli, settings
 from cx_assets.definitions import defs
 from cx_assets.defs.groups import GROUP_DESCRIPTIONS
-from cx_assets.defs.policies import OWNERS
+from cx_assets.defs.policies import DAILY_FRESHNESS, OWNERS
 
 ROOT = settings.project_root()
 
@@ -49,6 +49,27 @@ def test_every_asset_names_its_owner() -> None:
         if node.is_materializable and not set(OWNERS) <= set(node.owners)
     ]
     assert unowned == []
+
+
+def test_the_daily_assets_expect_a_fresh_materialisation_every_day() -> None:
+    """The UI warns after 26 h and shows failing freshness after 30 h without a new day."""
+    graph = defs.resolve_asset_graph()
+    fresh = {
+        node.key.to_user_string(): node.freshness_policy
+        for node in graph.asset_nodes
+        if node.freshness_policy is not None
+    }
+    assert fresh == {
+        name: DAILY_FRESHNESS
+        for name in (
+            "genesys_conversations",
+            "cxone_interactions",
+            "daily_contact_centre_report",
+            "genesys_datatable_snapshot",
+        )
+    }
+    readme = (ROOT / "README.md").read_text()
+    assert "fresh within 26 h (warn) / 30 h (fail)" in readme
 
 
 def test_every_asset_group_is_described_in_the_readme() -> None:

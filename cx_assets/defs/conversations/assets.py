@@ -16,7 +16,7 @@ import dagster as dg
 from cx_assets.catalog.views import register_dataset_view
 from cx_assets.defs.conversations import checks, metadata
 from cx_assets.defs.conversations.partitions import daily_partitions
-from cx_assets.defs.policies import OWNERS, TRANSIENT_RETRY
+from cx_assets.defs.policies import DAILY_FRESHNESS, OWNERS, TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.conversations import (
     NoVerifiedExport,
@@ -187,6 +187,7 @@ def _fail(day: dt.date, exc: Exception) -> NoReturn:
     owners=OWNERS,
     retry_policy=TRANSIENT_RETRY,
     automation_condition=LAKE_WHEN_EXPORT_LANDS,
+    freshness_policy=DAILY_FRESHNESS,
     metadata=metadata.definition_metadata(),
     check_specs=[
         dg.AssetCheckSpec(

@@ -33,7 +33,7 @@ from cx_assets.cxone.discovery import DiscoveryError
 from cx_assets.defs.cxone import checks, metadata
 from cx_assets.defs.cxone.partitions import CXONE_BACKFILL_POLICY, cxone_daily_partitions
 from cx_assets.defs.cxone.resource import CxoneResource
-from cx_assets.defs.policies import OWNERS, TRANSIENT_RETRY
+from cx_assets.defs.policies import DAILY_FRESHNESS, OWNERS, TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.flows import cxone_platform, cxone_tutorial
 from cx_assets.flows.cxone import CxoneFlowError, LandedDay
@@ -91,6 +91,7 @@ its days are replaced, so the previous files stay. Each day also gets its integr
     group_name=GROUP,
     kinds={"cxone", "parquet", "duckdb"},
     owners=OWNERS,
+    freshness_policy=DAILY_FRESHNESS,
     metadata={
         "dagster/column_schema": metadata.column_schema(),
         "dagster/table_name": VIEW_NAME,

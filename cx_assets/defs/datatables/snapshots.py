@@ -17,7 +17,7 @@ from cx_assets.defs.datatables.partitions import (
     snapshot_table_id,
     table_name_of,
 )
-from cx_assets.defs.policies import OWNERS, TRANSIENT_RETRY
+from cx_assets.defs.policies import DAILY_FRESHNESS, OWNERS, TRANSIENT_RETRY
 from cx_assets.defs.resources import CatalogResource, GenesysCloudResource
 from cx_assets.flows.datatables import snapshot_table
 from cx_assets.flows.datatables_history import SnapshotDayRefused
@@ -50,6 +50,7 @@ def _spec(name: str, description: str) -> dg.AssetCheckSpec:
     pool="genesys_api",
     kinds={"genesys", "parquet", "duckdb"},
     retry_policy=TRANSIENT_RETRY,
+    freshness_policy=DAILY_FRESHNESS,
     check_specs=[
         _spec(
             checks.ROWS_MATCH_SERVER,

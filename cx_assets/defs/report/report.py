@@ -23,7 +23,7 @@ from cx_assets.catalog.report_days import Coverage, DayStatus, coverage
 from cx_assets.catalog.report_png import bars, chart_markdown, chart_png, png_data_uri
 from cx_assets.catalog.report_render import html_page, index_page, markdown, svg_chart, svg_data_uri
 from cx_assets.defs.check_results import nothing_to_compare
-from cx_assets.defs.policies import OWNERS
+from cx_assets.defs.policies import DAILY_FRESHNESS, OWNERS
 from cx_assets.defs.report.automation import report_automation_condition
 from cx_assets.defs.resources import CatalogResource
 from cx_assets.lake.atomic import atomic_write
@@ -97,6 +97,7 @@ def sources_check(status: DayStatus) -> dg.AssetCheckResult:
     kinds={"duckdb", "html"},
     owners=OWNERS,
     automation_condition=report_automation_condition(),
+    freshness_policy=DAILY_FRESHNESS,
     check_specs=[
         dg.AssetCheckSpec(
             SOURCES_CHECK,
