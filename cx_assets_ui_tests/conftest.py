@@ -2,7 +2,7 @@
 
 Screenshots go to `.ui-artifacts/<test>/` (or `CX_UI_ARTIFACTS`), with the dev server's log,
 and stay there after a pass as after a failure; a failing test adds a screenshot of the page as
-it was. The folder is emptied when a session starts and named at the end of the run.
+it was (and its HTML). The folder is emptied when a session starts and named at the end of the run.
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def page(
         report = getattr(request.node, "rep_call", None)
         if report is not None and report.failed:
             shots.take(page, "FAILED")
+            (shots.folder / "FAILED.html").write_text(page.content())
         page.close()
 
 
