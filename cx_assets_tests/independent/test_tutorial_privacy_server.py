@@ -474,6 +474,11 @@ def test_callback_signed_and_retried(each: RunningPrivacy, receiver: Receiver) -
         "entityType": "user",
     }
     assert WEB.get(got["downloadUrl"]).status_code == 200
+    # The server records an attempt once the receiver's answer is back: wait for the third.
+    deadline = time.monotonic() + 10
+    while sum(not a.replay for a in server.callback_attempts) < 3:
+        assert time.monotonic() < deadline, "the third callback attempt was never recorded"
+        time.sleep(0.02)
     assert [(a.attempt, a.delivered) for a in server.callback_attempts if not a.replay] == [
         (1, False),
         (2, False),
