@@ -29,7 +29,9 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.applications import Starlette
@@ -58,6 +60,8 @@ from cx_assets.receiver.signing import (
     verify_signature,
 )
 from cx_assets.receiver.startup import secret_problem
+
+M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +95,40 @@ def _verify(request: Request, body: bytes, secret: str, now: float, tolerance_s:
         raise Refused(exc.reason, 401, str(exc), size=len(body)) from None
 
 
+@dataclass(frozen=True)
+class _Delivery(Generic[M]):
+    """A body read under the caps, its signature verified and its shape read as `parsed`."""
+
+    body: bytes
+    parsed: M
+    timestamp: int
+    received_at: float
+
+    @property
+    def size(self) -> int:
+        return len(self.body)
+
+
+async def _read_delivery(
+    request: Request,
+    gate: BodyGate,
+    secret: str,
+    tolerance_s: float,
+    clock: Callable[[], float],
+    model: type[M],
+    what: str,
+) -> _Delivery[M]:
+    """What both routes do first; any refusal is raised as `Refused`."""
+    body = await gate.read(request)
+    now = clock()
+    timestamp = _verify(request, body, secret, now, tolerance_s)
+    try:
+        parsed = model.model_validate_json(body)
+    except ValidationError as exc:
+        raise _not_a(what, model, exc, len(body)) from None
+    return _Delivery(body, parsed, timestamp, now)
+
+
 def _inbox_full(pending: int, limits: ReceiverLimits, size: int) -> Refused | None:
     if pending < limits.max_pending:
         return None
@@ -122,16 +160,13 @@ def _privacy_endpoint(
 
     async def callback(request: Request) -> JSONResponse:
         try:
-            body = await gate.read(request)
-            now = clock()
-            timestamp = _verify(request, body, secret, now, tolerance_s)
-            try:
-                parsed = PrivacyCallback.model_validate_json(body)
-            except ValidationError as exc:
-                raise _not_a("a privacy callback", PrivacyCallback, exc, len(body)) from None
-            if full := _inbox_full(inbox.pending_count(), gate.limits, len(body)):
+            delivery = await _read_delivery(
+                request, gate, secret, tolerance_s, clock, PrivacyCallback, "a privacy callback"
+            )
+            if full := _inbox_full(inbox.pending_count(), gate.limits, delivery.size):
                 raise full
-            inbox.forget_seen_before(now - 2 * tolerance_s)
+            parsed, timestamp, body = delivery.parsed, delivery.timestamp, delivery.body
+            inbox.forget_seen_before(delivery.received_at - 2 * tolerance_s)
             if not inbox.accept(parsed, timestamp):
                 message = f"replayed callback (requestId, t={timestamp}) already accepted"
                 raise Refused("replay", 401, message, size=len(body))
@@ -155,16 +190,13 @@ def _events_endpoint(
 
     async def receive_event(request: Request) -> JSONResponse:
         try:
-            body = await gate.read(request)
-            now = clock()
-            timestamp = _verify(request, body, secret, now, tolerance_s)
-            try:
-                event = ActionEvent.model_validate_json(body)
-            except ValidationError as exc:
-                raise _not_a("a data action event", ActionEvent, exc, len(body)) from None
-            if full := _inbox_full(inbox.pending_count(), gate.limits, len(body)):
+            delivery = await _read_delivery(
+                request, gate, secret, tolerance_s, clock, ActionEvent, "a data action event"
+            )
+            if full := _inbox_full(inbox.pending_count(), gate.limits, delivery.size):
                 raise full
-            inbox.forget_seen_before(now - 2 * tolerance_s)
+            event, timestamp, body = delivery.parsed, delivery.timestamp, delivery.body
+            inbox.forget_seen_before(delivery.received_at - 2 * tolerance_s)
             if not inbox.accept(body, event, timestamp):
                 message = f"replayed event (t={timestamp}) already accepted"
                 raise Refused("replay", 401, message, size=len(body))
