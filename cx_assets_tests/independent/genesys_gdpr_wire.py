@@ -7,7 +7,6 @@ transport (the object behind the raw `send`) and waits until uvicorn sees the co
 
 from __future__ import annotations
 
-import asyncio
 import math
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from cx_assets_tests.independent.genesys_gdpr_quirks import Quirks
+from cx_assets_tests.independent.loopback import abort_connection
 
 Json = dict[str, Any]
 Scope = MutableMapping[str, Any]
@@ -151,17 +151,4 @@ class CutConnections:
 
         await self.app(scope, receive, guarded)
         if cut.mode is not None:
-            await _abort(send)
-
-
-async def _abort(send: Send) -> None:
-    """Abort uvicorn's transport behind `send` and wait until uvicorn marks it disconnected."""
-    cycle = getattr(send, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise RuntimeError("cannot cut the connection: not served by uvicorn's HTTP protocol")
-    transport.abort()
-    for _ in range(200):
-        if getattr(cycle, "disconnected", True):
-            return
-        await asyncio.sleep(0.005)
+            await abort_connection(send)

@@ -1,9 +1,12 @@
-"""An independent server's app under real uvicorn on a free loopback port, in a thread.
+"""An independent server's app under real uvicorn on a free loopback port, in a thread, and a
+way to cut one of its connections.
 
-Shared by every independent server: how a test server listens is not part of any contract."""
+Shared by every independent server: how a test server listens (or drops a connection) is not
+part of any contract."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -11,7 +14,7 @@ import time
 from collections.abc import Iterator
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Send
 
 START_TIMEOUT_S = 10.0
 
@@ -36,3 +39,17 @@ def serve_app(app: ASGIApp, name: str) -> Iterator[str]:
         runner.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+async def abort_connection(send: Send) -> None:
+    """Abort uvicorn's transport behind `send` and wait until uvicorn marks it disconnected (a
+    dropped connection, as a client meets it)."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("cannot cut the connection: not served by uvicorn's HTTP protocol")
+    transport.abort()
+    for _ in range(200):
+        if getattr(cycle, "disconnected", True):
+            return
+        await asyncio.sleep(0.005)

@@ -8,13 +8,14 @@ through the body (`"mid_body"`, after the full `Content-Length` was announced). 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
+
+from cx_assets_tests.independent.loopback import abort_connection
 
 Message = MutableMapping[str, Any]
 Scope = MutableMapping[str, Any]
@@ -84,17 +85,4 @@ class CutConnections:
 
         await self.app(scope, receive, guarded)
         if scope.get(CUT_KEY) is not None:
-            await _abort(send)
-
-
-async def _abort(send: Send) -> None:
-    """Abort uvicorn's transport behind `send` and wait until uvicorn marks it disconnected."""
-    cycle = getattr(send, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise RuntimeError("cannot cut the connection: not served by uvicorn's HTTP protocol")
-    transport.abort()
-    for _ in range(200):
-        if getattr(cycle, "disconnected", True):
-            return
-        await asyncio.sleep(0.005)
+            await abort_connection(send)

@@ -10,7 +10,6 @@ uvicorn's transport (the object behind the raw `send`) and waits until uvicorn s
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cx_assets_tests.independent.loopback import abort_connection
 
 CUT_KEY = "tutorial_datatables.cut"
 ESCAPED_PREFIX, ESCAPED_SUFFIX = "c+", "/="
@@ -102,17 +103,4 @@ class CutConnections:
 
         await self.app(scope, receive, guarded)
         if cut.mode is not None:
-            await _abort(send)
-
-
-async def _abort(send: Send) -> None:
-    """Abort uvicorn's transport behind `send` and wait until uvicorn marks it disconnected."""
-    cycle = getattr(send, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise RuntimeError("cannot cut the connection: not served by uvicorn's HTTP protocol")
-    transport.abort()
-    for _ in range(200):
-        if getattr(cycle, "disconnected", True):
-            return
-        await asyncio.sleep(0.005)
+            await abort_connection(send)

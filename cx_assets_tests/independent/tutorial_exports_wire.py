@@ -8,7 +8,6 @@ object behind the raw `send`) and waits until uvicorn sees the connection gone.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import secrets
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from urllib.parse import quote, urlencode
 
+from cx_assets_tests.independent.loopback import abort_connection
 from cx_assets_tests.independent.tutorial_exports_quirks import Quirks
 
 Scope = MutableMapping[str, object]
@@ -198,20 +198,7 @@ class CutConnections:
 
         await self.app(scope, receive, guarded)
         if cut.mode is not None:
-            await _abort(send)
+            await abort_connection(send)
 
 
 MORE = {"more_body": True}
-
-
-async def _abort(send: Send) -> None:
-    """Abort uvicorn's transport behind `send` and wait until uvicorn marks it disconnected."""
-    cycle = getattr(send, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise RuntimeError("cannot cut the connection: not served by uvicorn's HTTP protocol")
-    transport.abort()
-    for _ in range(200):
-        if getattr(cycle, "disconnected", True):
-            return
-        await asyncio.sleep(0.005)

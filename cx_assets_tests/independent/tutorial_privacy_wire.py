@@ -9,13 +9,13 @@ behind the raw `send`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
 
+from cx_assets_tests.independent.loopback import abort_connection
 from cx_assets_tests.independent.tutorial_privacy_quirks import Quirks
 
 Scope = MutableMapping[str, Any]
@@ -73,17 +73,4 @@ class CutConnections:
 
         await self.app(scope, receive, guarded)
         if state["mode"] is not None:
-            await _abort(send)
-
-
-async def _abort(send: Send) -> None:
-    """Abort uvicorn's transport behind `send` and wait until uvicorn sees it gone."""
-    cycle = getattr(send, "__self__", None)
-    transport = getattr(cycle, "transport", None)
-    if transport is None:
-        raise RuntimeError("cannot cut the connection: not served by uvicorn's HTTP protocol")
-    transport.abort()
-    for _ in range(200):
-        if getattr(cycle, "disconnected", True):
-            return
-        await asyncio.sleep(0.005)
+            await abort_connection(send)
